@@ -1,0 +1,267 @@
+"""Article extraction: HTML in, an :class:`Extracted` article out.
+
+trafilatura finds the body (no comments, no related-link blocks); the metadata
+a newsroom edits on its own — headline surfaces, bylines, published and
+modified dates, canonical URL — is read straight from the page's meta tags and
+JSON-LD, because those are exactly the surfaces people rewrite.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError, XPathError, _Element
+from trafilatura.utils import decode_file
+
+from pipeline.normalise import normalise_line, normalise_text
+
+logger = logging.getLogger(__name__)
+
+EXTRACTOR = "trafilatura"
+EXTRACTOR_VERSION = trafilatura.__version__
+
+# Below this many characters an extraction is a teaser, a soft-404 or a
+# JavaScript shell, never an article a version may replace another with.
+MIN_TEXT_CHARS = 200
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—:·•-]\s+|\s+::\s+")
+
+
+_XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def decode_html(body: bytes) -> str:
+    """Bytes of a page as text: UTF-8 when it is, else what the page declares/guesses."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return str(decode_file(body))
+
+
+@dataclass(frozen=True)
+class SiteOverrides:
+    """Per-site selectors (CSS, or XPath when they start with ``/`` or ``(``)."""
+
+    body: str | None = None
+    title: str | None = None
+    byline: str | None = None
+    remove: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> SiteOverrides | None:
+        if not data:
+            return None
+        remove = data.get("remove") or ()
+        if isinstance(remove, str):
+            remove = (remove,)
+        return cls(
+            body=data.get("body"),
+            title=data.get("title"),
+            byline=data.get("byline"),
+            remove=tuple(remove),
+        )
+
+
+@dataclass
+class Extracted:
+    title: str | None
+    byline: str | None
+    text: str
+    published_at: str | None = None
+    modified_at: str | None = None
+    canonical_url: str | None = None
+    headlines: dict[str, str] = field(default_factory=dict)
+    extractor: str = EXTRACTOR
+    extractor_version: str = EXTRACTOR_VERSION
+
+    @property
+    def is_empty(self) -> bool:
+        return len(self.text) < MIN_TEXT_CHARS
+
+
+def _select(tree: _Element, selector: str) -> list[Any]:
+    try:
+        if selector.startswith(("/", "(")):
+            return list(tree.xpath(selector))
+        return list(tree.cssselect(selector))
+    except (XPathError, ValueError, SyntaxError) as exc:
+        raise ValueError(f"bad selector {selector!r}: {exc}") from exc
+
+
+def _text_of(nodes: list[Any]) -> str:
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(node)
+            continue
+        blocks = node.xpath(".//p|.//h2|.//h3|.//li|.//blockquote")
+        if blocks:
+            parts.extend(b.text_content() for b in blocks)
+        else:
+            parts.append(node.text_content())
+    return "\n".join(parts)
+
+
+def _meta(tree: _Element, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
+            if found and str(found[0]).strip():
+                return str(found[0]).strip()
+    return None
+
+
+def _json_ld(tree: _Element) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(str(script))
+        except ValueError:
+            continue
+        stack: list[Any] = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                if "@graph" in item:
+                    stack.append(item["@graph"])
+                yield item
+
+
+def _ld_article(tree: _Element) -> dict[str, Any]:
+    for item in _json_ld(tree):
+        kind = item.get("@type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report")) for k in kinds):
+            return item
+    return {}
+
+
+def _ld_author(ld: dict[str, Any]) -> str | None:
+    author = ld.get("author")
+    authors = author if isinstance(author, list) else [author]
+    names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+    clean = [str(n).strip() for n in names if isinstance(n, str) and n.strip()]
+    return ", ".join(clean) or None
+
+
+def strip_site_suffix(title: str, site_name: str | None = None) -> str:
+    """'Storm closes bridge | Daily Bugle' → 'Storm closes bridge'."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    last = parts[-1].strip()
+    if (site_name and last.lower() == site_name.lower()) or len(last.split()) <= 4:
+        head = title[: len(title) - len(parts[-1])]
+        return (
+            _TITLE_SEPARATORS.split(head.rstrip())[0]
+            if len(parts) > 2 and len(parts[-2].split()) <= 3
+            else re.sub(r"[\s|–—:·•-]+$", "", head)
+        )
+    return title
+
+
+def headline_surfaces(tree: _Element, ld: dict[str, Any]) -> dict[str, str]:
+    """Every place the page states its headline, keyed by surface name."""
+    site_name = _meta(tree, "og:site_name")
+    found: dict[str, str | None] = {}
+    title_nodes = tree.xpath("//head/title")
+    if title_nodes:
+        found["title"] = strip_site_suffix(normalise_line(title_nodes[0].text_content()) or "", site_name)
+    h1 = tree.xpath("//h1")
+    if h1:
+        found["h1"] = normalise_line(h1[0].text_content())
+    found["og:title"] = normalise_line(_meta(tree, "og:title"))
+    found["twitter:title"] = normalise_line(_meta(tree, "twitter:title"))
+    headline = ld.get("headline")
+    found["json-ld"] = normalise_line(headline) if isinstance(headline, str) else None
+    return {k: v for k, v in found.items() if v}
+
+
+def _best_headline(surfaces: dict[str, str], fallback: str | None) -> str | None:
+    for key in ("h1", "og:title", "json-ld", "title", "twitter:title"):
+        if key in surfaces:
+            return surfaces[key]
+    return normalise_line(fallback)
+
+
+def _drop_leading_headline(text: str, headlines: set[str | None]) -> str:
+    """trafilatura often repeats the headline as the body's first line; the
+    headline is compared on its own, so the body must not carry it too."""
+    first, _, rest = text.partition("\n")
+    return rest if first in headlines else text
+
+
+def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
+    """Extract the article from a page. Never raises on odd HTML: an unreadable
+    page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    try:
+        tree = lxml.html.document_fromstring(_XML_PROLOG.sub("", html, count=1))
+    except (ParserError, ValueError):
+        return Extracted(title=None, byline=None, text="")
+    ld = _ld_article(tree)
+
+    if overrides:
+        for selector in overrides.remove:
+            for node in _select(tree, selector):
+                if not isinstance(node, str) and node.getparent() is not None:
+                    node.getparent().remove(node)
+
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_links=False,
+        fast=True,
+        deduplicate=False,
+    )
+    text = ""
+    traf_title = traf_author = traf_date = None
+    if doc is not None:
+        text = doc.text or ""  # type: ignore[union-attr]
+        traf_title = doc.title  # type: ignore[union-attr]
+        traf_author = doc.author  # type: ignore[union-attr]
+        traf_date = doc.date  # type: ignore[union-attr]
+
+    surfaces = headline_surfaces(tree, ld)
+    title = _best_headline(surfaces, traf_title)
+    byline = _meta(tree, "author", "article:author", "parsely-author") or _ld_author(ld) or traf_author
+
+    if overrides:
+        if overrides.body:
+            text = _text_of(_select(tree, overrides.body))
+        if overrides.title:
+            title = normalise_line(_text_of(_select(tree, overrides.title))) or title
+        if overrides.byline:
+            byline = _text_of(_select(tree, overrides.byline)) or byline
+
+    text = _drop_leading_headline(normalise_text(text), {title, *surfaces.values()})
+    published = (
+        _meta(tree, "article:published_time", "datePublished", "pubdate")
+        or (ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None)
+        or traf_date
+    )
+    modified = _meta(tree, "article:modified_time", "og:updated_time", "dateModified") or (
+        ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None
+    )
+    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(tree, "og:url")]
+    return Extracted(
+        title=title,
+        byline=normalise_line(byline),
+        text=text,
+        published_at=normalise_line(published),
+        modified_at=normalise_line(modified),
+        canonical_url=str(canonical[0]).strip() if canonical and canonical[0] else None,
+        headlines=surfaces,
+    )

@@ -1,0 +1,82 @@
+"""Scrapy item pipelines: extract, then store (version → diff → classify)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+from pipeline.extract import SiteOverrides, extract
+from pipeline.store import store_page
+from spiders.items import FetchedPage
+from storage.db import open_database, session_scope
+
+logger = logging.getLogger(__name__)
+
+
+def _overrides_for(url: str, table: dict[str, Any]) -> SiteOverrides | None:
+    host = (urlsplit(url).hostname or "").lower()
+    while host:
+        if host in table:
+            return SiteOverrides.from_mapping(table[host])
+        host = host.partition(".")[2]
+    return None
+
+
+class ExtractPipeline:
+    """Runs the article extractor on every 200 response."""
+
+    def __init__(self, overrides: dict[str, Any]):
+        self.overrides = overrides
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler.settings.getdict("REDLINE_SITE_OVERRIDES"))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200:
+            url = item.final_url or item.url
+            try:
+                item.extracted = extract(item.html, url, _overrides_for(url, self.overrides))
+            except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
+                item.extraction_error = f"extraction failed: {exc}"
+        return item
+
+
+class StorePipeline:
+    """Writes each page's check, version and changes in one transaction."""
+
+    def __init__(self, db_url: str, keep_raw: bool, min_ratio: float, stats: StatsCollector):
+        self.db_url = db_url
+        self.keep_raw = keep_raw
+        self.min_ratio = min_ratio
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        assert crawler.stats is not None
+        return cls(
+            open_database(crawler.settings.get("REDLINE_DB")),
+            crawler.settings.getbool("REDLINE_STORE_RAW_HTML", True),
+            crawler.settings.getfloat("REDLINE_MIN_TEXT_RATIO", 0.2),
+            crawler.stats,
+        )
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        with session_scope(self.db_url) as session:
+            result = store_page(session, item, keep_raw=self.keep_raw, min_ratio=self.min_ratio)
+        self.stats.inc_value(f"redline/checks/{result.outcome.value}")
+        for kind in result.change_kinds:
+            self.stats.inc_value(f"redline/changes/{kind}")
+        item.extra["outcome"] = result.outcome.value
+        item.extra["change_kinds"] = result.change_kinds
+        return item
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        logger.info("store closed: %s", {k: v for k, v in self.stats.get_stats().items() if k.startswith("redline/")})

@@ -1,0 +1,1 @@
+"""What people use: the CLI, renderings (terminal, HTML, JSON)."""

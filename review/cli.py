@@ -1,0 +1,280 @@
+"""The `redline` command line: a thin layer over storage/ and pipeline/.
+
+Domain errors become one clear line and a non-zero exit (click.ClickException),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipeline.diff import word_diff
+from pipeline.kinds import KINDS, SEVERITIES, severity_rank
+from review import render
+from storage import queries
+from storage.db import open_database, session_scope
+from storage.models import Article, Version
+
+logger = logging.getLogger(__name__)
+
+
+class Context:
+    def __init__(self, db: str | None):
+        self._db = db
+        self._url: str | None = None
+
+    @property
+    def db(self) -> str:
+        if self._url is None:
+            try:
+                self._url = open_database(self._db)
+            except Exception as exc:  # the database itself is unusable: say so in one line
+                raise click.ClickException(f"cannot open database {self._db or '(default)'}: {exc}") from exc
+        return self._url
+
+
+def stdout() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="REDLINE_DB", help="Database URL (default sqlite:///redline.db).")
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.version_option(package_name="redline")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
+    """redline: track how news articles change after publication."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    # The level sits on our handler, not the root logger: Scrapy resets the root level.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    ctx.obj = Context(db)
+
+
+def check_url(url: str) -> str | None:
+    """Why a URL cannot be tracked, or None when it can."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"scheme must be http or https, not {parts.scheme or 'missing'!r}"
+    if not parts.hostname:
+        return "no host name"
+    if any(ch.isspace() for ch in url):
+        return "contains whitespace"
+    return None
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.pass_obj
+def track(obj: Context, urls: tuple[str, ...]) -> None:
+    """Start tracking article URLs."""
+    refused = 0
+    with session_scope(obj.db) as session:
+        for url in urls:
+            reason = check_url(url)
+            if reason:
+                click.echo(f"refused {url}: {reason}", err=True)
+                refused += 1
+                continue
+            _, created = queries.get_or_create_article(session, url)
+            click.echo(f"{'tracking' if created else 'already tracked'} {url}")
+    if refused:
+        raise click.ClickException(f"{refused} URL(s) refused; the others are tracked")
+
+
+def parse_setting(pair: str) -> tuple[str, Any]:
+    name, sep, value = pair.partition("=")
+    if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+        raise click.BadParameter(f"expected NAME=VALUE with an upper-case Scrapy setting name, got {pair!r}")
+    return name, value
+
+
+@cli.command()
+@click.option("--all", "everything", is_flag=True, help="Check every tracked article, due or not.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting override.")
+@click.option("--limit", type=int, help="Check at most this many articles.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.pass_obj
+def crawl(obj: Context, everything: bool, overrides: tuple[str, ...], limit: int | None, progress: bool | None) -> None:
+    """Run one check cycle now: fetch due articles (or --all) and record changes."""
+    from spiders.runner import build_settings, crawl_articles
+
+    settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
+    if "LOG_LEVEL" not in dict(parse_setting(p) for p in overrides):
+        settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
+    with session_scope(obj.db) as session:
+        refs = queries.articles_to_check(session, everything=everything, limit=limit)
+    if not refs:
+        click.echo("nothing due")
+        return
+    console = Console(stderr=True)
+    show = console.is_terminal if progress is None else progress
+    outcomes: dict[str, int] = {}
+    changes = 0
+    with Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task("crawl", total=len(refs), note="")
+
+        def on_item(item: Any) -> None:
+            nonlocal changes
+            outcome = item.extra.get("outcome", "?")
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            changes += len(item.extra.get("change_kinds", ()))
+            bar.update(task, advance=1, note=f"{changes} change(s)")
+
+        crawl_articles(settings, on_item=on_item, refs=refs)
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "no pages processed"
+    click.echo(f"checked {sum(outcomes.values())} of {len(refs)}: {summary}; {changes} change(s)")
+
+
+def parse_since(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    m = re.fullmatch(r"(\d+)\s*([smhdw])", value.strip())
+    if m:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(**{unit: int(m.group(1))})
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is neither a duration like 24h nor an ISO date") from exc
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(KINDS)), help="Only these kinds.")
+@click.option(
+    "--min-severity",
+    type=click.Choice(SEVERITIES),
+    default="low",
+    show_default=True,
+    help="Hide less severe records (info = metadata too).",
+)
+@click.option("--since", help="Only changes detected since: 24h, 7d, or an ISO date.")
+@click.option("--url", help="Only changes of this article.")
+@click.pass_obj
+def changes(
+    obj: Context, fmt: str, kinds: tuple[str, ...], min_severity: str, since: str | None, url: str | None
+) -> None:
+    """List detected changes."""
+    floor = severity_rank(min_severity)
+    with session_scope(obj.db) as session:
+        article_id = _article(session, url).id if url else None
+        rows = queries.list_changes(session, kinds=list(kinds) or None, since=parse_since(since), article_id=article_id)
+        rows = [(c, a) for c, a in rows if severity_rank(c.severity) >= floor]
+        if fmt == "json":
+            click.echo(json.dumps([render.change_json(c, a) for c, a in rows], indent=2, ensure_ascii=False))
+        else:
+            stdout().print(render.changes_table(rows))
+
+
+def _article(session: Any, url: str) -> Article:
+    article = queries.find_article(session, url)
+    if article is None:
+        raise click.ClickException(f"not tracked: {url}")
+    return article
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def history(obj: Context, url: str, fmt: str) -> None:
+    """Every stored version of an article."""
+    with session_scope(obj.db) as session:
+        article = _article(session, url)
+        versions = queries.versions_of(session, article.id)
+        if fmt == "json":
+            out = {
+                "url": article.url,
+                "canonical_url": article.canonical_url,
+                "status": article.status,
+                "versions": [render.version_json(v) for v in versions],
+            }
+            click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            stdout().print(render.history_table(article.url, versions))
+
+
+def _version_text(v: Version) -> str:
+    return f"{v.title or ''}\n\n{v.text}"
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--from", "from_", type=int, help="Older version (default: the one before --to).")
+@click.option("--to", type=int, help="Newer version (default: the latest).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text")
+@click.pass_obj
+def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str) -> None:
+    """Word diff between two versions of an article."""
+    with session_scope(obj.db) as session:
+        article = _article(session, url)
+        if article.version_count < 1:
+            raise click.ClickException(f"no versions stored yet for {url}")
+        to = to or article.version_count
+        from_ = from_ or max(1, to - 1)
+        old, new = queries.get_version(session, article.id, from_), queries.get_version(session, article.id, to)
+        if old is None or new is None:
+            raise click.ClickException(f"{url} has versions 1..{article.version_count}; asked for {from_} and {to}")
+        segments = word_diff(_version_text(old), _version_text(new))
+        if fmt == "json":
+            click.echo(
+                json.dumps(
+                    {
+                        "url": article.url,
+                        "from_version": from_,
+                        "to_version": to,
+                        "segments": [{"op": s.op, "text": s.text} for s in segments],
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
+        elif fmt == "html":
+            import html as htmlmod
+
+            title = htmlmod.escape(new.title or article.url)
+            head = f"<h1>{title}</h1><p class=meta>{htmlmod.escape(article.url)} · version {from_} → {to}</p>"
+            click.echo(
+                render.diff_page(new.title or article.url, head + "<div>" + render.diff_html(segments) + "</div>")
+            )
+        else:
+            console = stdout()
+            console.print(f"[bold]{article.url}[/] version {from_} → {to}")
+            console.print(render.diff_text(segments))
+
+
+@cli.command()
+def kinds() -> None:
+    """The change kinds and what each means."""
+    for name, info in KINDS.items():
+        click.echo(f"{name:18} {info.severity:7} {'content' if info.content else 'signal '}  {info.help}")
+
+
+def main() -> None:
+    cli(prog_name="redline")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Renderings shared by the CLI and reports: JSON shapes, Rich tables, diffs.
+
+Article text is hostile input: the terminal gets it through Rich ``Text``
+objects (never markup), HTML gets it escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.diff import Segment
+from storage.models import Article, Change, Version
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.replace(microsecond=value.microsecond).isoformat() + "Z"
+
+
+def change_json(change: Change, article: Article) -> dict[str, Any]:
+    """The contract shape of a change (DEVELOPERS.md), plus stealth and details."""
+    return {
+        "id": change.id,
+        "article_url": article.url,
+        "canonical_url": article.canonical_url,
+        "from_version": change.from_version,
+        "to_version": change.to_version,
+        "detected_at": iso(change.detected_at),
+        "kind": change.kind,
+        "old": change.old,
+        "new": change.new,
+        "old_value": change.old_value,
+        "new_value": change.new_value,
+        "context": change.context,
+        "severity": change.severity,
+        "stealth": change.stealth,
+        "details": change.details,
+    }
+
+
+def version_json(version: Version) -> dict[str, Any]:
+    return {
+        "version": version.seq,
+        "fetched_at": iso(version.fetched_at),
+        "title": version.title,
+        "text": version.text,
+        "byline": version.byline,
+        "published_at": version.published_at,
+        "modified_at": version.modified_at,
+        "content_hash": version.content_hash,
+        "reverts_to": version.reverts_to,
+        "headlines": version.headlines,
+    }
+
+
+def _short(value: str | None, width: int = 90) -> str:
+    if value is None:
+        return ""
+    value = " ".join(value.split())
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def changes_table(rows: list[tuple[Change, Article]]) -> Table:
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("id", "article", "v", "kind", "old", "new", "context"):
+        table.add_column(col, overflow="fold")
+    for change, article in rows:
+        kind = Text(change.kind, style=SEVERITY_STYLE.get(change.severity, ""))
+        if change.stealth:
+            kind.append(" stealth", style="bold magenta")
+        versions = f"{change.from_version or ''}→{change.to_version or ''}"
+        old = change.old if change.old_value is None else f"{change.old}"
+        table.add_row(
+            str(change.id),
+            Text(_short(article.url, 50)),
+            versions,
+            kind,
+            Text(_short(old)),
+            Text(_short(change.new)),
+            Text(change.context or ""),
+        )
+    return table
+
+
+def history_table(url: str, versions: list[Version]) -> Table:
+    table = Table(title=Text(url), header_style="bold")
+    for col in ("version", "fetched_at", "title", "byline", "modified_at", "chars", "hash"):
+        table.add_column(col, overflow="fold")
+    for v in versions:
+        title = _short(v.title, 70) + (f" (= v{v.reverts_to})" if v.reverts_to and v.reverts_to != v.seq else "")
+        table.add_row(
+            str(v.seq),
+            iso(v.fetched_at) or "",
+            Text(title),
+            Text(v.byline or ""),
+            v.modified_at or "",
+            str(len(v.text)),
+            v.content_hash[:12],
+        )
+    return table
+
+
+def diff_text(segments: list[Segment]) -> Text:
+    """Deleted words red and struck through, inserted words green."""
+    out = Text()
+    for seg in segments:
+        style = {"equal": "", "delete": "bold red strike", "insert": "bold green underline"}[seg.op]
+        out.append(seg.text, style=style)
+    return out
+
+
+def diff_html(segments: list[Segment]) -> str:
+    parts = []
+    for seg in segments:
+        text = html.escape(seg.text).replace("\n", "<br>\n")
+        if seg.op == "delete":
+            parts.append(f"<del>{text}</del>")
+        elif seg.op == "insert":
+            parts.append(f"<ins>{text}</ins>")
+        else:
+            parts.append(text)
+    return "".join(parts)
+
+
+def diff_page(title: str, body: str) -> str:
+    """A self-contained HTML page for a diff: no scripts, no external requests."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>{html.escape(title)}</title>
+<style>
+body{{font:16px/1.6 Georgia,serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}}
+del{{background:#fdd;color:#900}} ins{{background:#dfd;color:#060;text-decoration:none}}
+h1{{font:bold 1.3em system-ui,sans-serif}} .meta{{color:#666;font:.9em system-ui,sans-serif}}
+</style></head><body>{body}</body></html>
+"""

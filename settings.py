@@ -1,0 +1,53 @@
+"""Scrapy settings for redline (``scrapy.cfg`` points here).
+
+Every value can be overridden per run: ``redline crawl -s NAME=VALUE``, as with
+``scrapy crawl``. redline's own settings start with ``REDLINE_``.
+"""
+
+BOT_NAME = "redline"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = "redline/0.1 (+https://github.com/redline-news/redline; tracks article revisions)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: AutoThrottle adapts to each server; a hard cap per domain.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+
+# redline does its own conditional GETs with the stored ETag/Last-Modified.
+HTTPCACHE_ENABLED = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+ITEM_PIPELINES = {
+    "pipeline.pipelines.ExtractPipeline": 300,
+    "pipeline.pipelines.StorePipeline": 800,
+}
+
+LOG_LEVEL = "INFO"
+
+# --- redline ---------------------------------------------------------------
+# Database URL; the CLI's --db / REDLINE_DB fill this in.
+REDLINE_DB = None
+# Keep the raw HTML of each version (zlib-compressed) for later re-extraction.
+REDLINE_STORE_RAW_HTML = True
+# Per-site extraction overrides: {"example.com": {"body": "article .text", "remove": [".promo"]}}
+REDLINE_SITE_OVERRIDES: dict[str, dict[str, object]] = {}
+# An extraction this much shorter than the last version is a broken page, not an edit.
+REDLINE_MIN_TEXT_RATIO = 0.2

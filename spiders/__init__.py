@@ -1,0 +1,1 @@
+"""Getting pages: the article spider (re-checks) and, later, discovery spiders."""

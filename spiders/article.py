@@ -1,0 +1,106 @@
+"""The article spider: fetch tracked articles with conditional GETs.
+
+Which articles: ``-a select=due`` (default), ``-a select=all``, or ``-a urls=…``
+(comma-separated). It never writes to the database itself; every outcome,
+failures included, becomes a :class:`~spiders.items.FetchedPage` for the
+pipelines.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from spiders.items import FetchedPage
+from storage.db import open_database, session_scope
+from storage.queries import ArticleRef, articles_to_check
+
+logger = logging.getLogger(__name__)
+
+# Every status the pipelines must see; 3xx are left to RedirectMiddleware.
+HANDLED_STATUSES = [304, 400, 401, 403, 404, 410, 429, 451, 500, 502, 503, 504]
+
+
+class ArticleSpider(scrapy.Spider):
+    name = "article"
+    handle_httpstatus_list = HANDLED_STATUSES
+
+    def __init__(self, select: str = "due", urls: str | None = None, limit: str | int | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.select = select
+        self.urls = [u for u in (urls or "").split(",") if u] or None
+        self.limit = int(limit) if limit else None
+        self.refs: list[ArticleRef] | None = kwargs.get("refs")
+
+    def load_refs(self) -> list[ArticleRef]:
+        if self.refs is not None:
+            return self.refs
+        url = open_database(self.settings.get("REDLINE_DB"))
+        with session_scope(url) as session:
+            return articles_to_check(session, everything=self.select == "all", urls=self.urls, limit=self.limit)
+
+    async def start(self) -> AsyncIterator[Any]:
+        refs = self.load_refs()
+        logger.info("checking %d article(s)", len(refs))
+        for ref in refs:
+            yield self.request_for(ref)
+
+    def request_for(self, ref: ArticleRef) -> scrapy.Request:
+        headers = {}
+        if ref.etag:
+            headers["If-None-Match"] = ref.etag
+        if ref.last_modified:
+            headers["If-Modified-Since"] = ref.last_modified
+        return scrapy.Request(
+            ref.url,
+            headers=headers,
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            meta={"article_id": ref.id, "started": time.monotonic()},
+        )
+
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        meta = response.meta
+        header = response.headers.get
+        html = None
+        if response.status == 200 and hasattr(response, "text"):
+            try:
+                html = response.text
+            except (UnicodeDecodeError, AttributeError) as exc:
+                logger.warning("undecodable page %s: %s", response.url, exc)
+        yield FetchedPage(
+            article_id=meta["article_id"],
+            url=(meta.get("redirect_urls") or [response.url])[0],
+            final_url=response.url,
+            http_status=response.status,
+            html=html,
+            etag=(header(b"ETag") or b"").decode("latin-1") or None,
+            last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
+            duration_ms=(time.monotonic() - meta["started"]) * 1000,
+            error=None if html is not None or response.status != 200 else "response is not text",
+        )
+
+    def failed(self, failure: Failure) -> Any:
+        request = failure.request  # type: ignore[attr-defined]
+        status = None
+        if isinstance(failure.value, HttpError):
+            status = failure.value.response.status
+        error = failure.getErrorMessage() or failure.type.__name__  # type: ignore[union-attr]
+        if "robots.txt" in error.lower() or failure.type.__name__ == "IgnoreRequest":  # type: ignore[union-attr]
+            error = f"forbidden by robots.txt: {error}"
+        logger.info("fetch failed %s: %s", request.url, error)
+        yield FetchedPage(
+            article_id=request.meta["article_id"],
+            url=request.url,
+            http_status=status,
+            duration_ms=(time.monotonic() - request.meta["started"]) * 1000,
+            error=f"{failure.type.__name__}: {error}",  # type: ignore[union-attr]
+        )

@@ -1,0 +1,43 @@
+"""Run the article spider once, in this process (the CLI's `crawl`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from spiders.article import ArticleSpider
+
+logger = logging.getLogger(__name__)
+
+
+def build_settings(db_url: str, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Project settings, then the database URL, then ``-s`` overrides (highest)."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    settings.set("REDLINE_DB", db_url, priority="project")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def crawl_articles(
+    settings: Settings,
+    *,
+    on_item: Callable[[Any], None] | None = None,
+    **spider_args: Any,
+) -> dict[str, Any]:
+    """Fetch articles (``select``/``urls``/``refs`` as :class:`ArticleSpider` takes them);
+    returns the crawl's final stats."""
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # the CLI owns logging
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ArticleSpider)
+    if on_item is not None:
+        crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, **spider_args)
+    process.start()
+    return dict(crawler.stats.get_stats()) if crawler.stats else {}

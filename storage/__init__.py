@@ -1,0 +1,1 @@
+"""The database: typed models, the one engine/session module, queries, migrations."""

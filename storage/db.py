@@ -1,0 +1,96 @@
+"""The one way in to the database: engine, sessions and schema upgrades.
+
+SQLite gets WAL, a busy timeout and foreign keys on every connection; PostgreSQL
+uses the same code through psycopg 3. The schema is owned by Alembic: every
+entry point calls :func:`open_database`, which upgrades to the latest revision.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///redline.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: an explicit one, else ``REDLINE_DB``, else ./redline.db."""
+    url = url or os.environ.get("REDLINE_DB") or DEFAULT_URL
+    # People write postgresql://; we drive it with psycopg 3.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+@functools.cache
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process."""
+    sa_url = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if sa_url.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+    engine = create_engine(sa_url, **kwargs)
+    if sa_url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@functools.cache
+def _sessionmaker(url: str) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+def upgrade(url: str) -> None:
+    """Bring the schema at ``url`` to the latest Alembic revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = get_engine(url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
+@functools.cache
+def open_database(url: str | None = None) -> str:
+    """Resolve the URL, upgrade its schema once per process, return the URL."""
+    resolved = database_url(url)
+    upgrade(resolved)
+    return resolved
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session whose work is one transaction: committed on success, else rolled back."""
+    session = _sessionmaker(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,158 @@
+"""SQLAlchemy 2 typed models.
+
+One row per thing a user can point at: a ``Source`` (feed, sitemap, front page),
+an ``Article`` (one tracked URL), each distinct ``Version`` of it, every ``Check``
+(fetch attempt, whatever its outcome) and every ``Change`` found between two
+consecutive versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ArticleStatus(enum.StrEnum):
+    ACTIVE = "active"
+    GONE = "gone"  # 404/410 after publication
+    RETIRED = "retired"  # too old to re-check
+
+
+class CheckOutcome(enum.StrEnum):
+    NEW_VERSION = "new_version"
+    UNCHANGED = "unchanged"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    GONE = "gone"
+    EMPTY_EXTRACTION = "empty_extraction"
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # feed | sitemap | front
+    name: Mapped[str | None] = mapped_column(String(200))
+    every_seconds: Mapped[int] = mapped_column(Integer, default=600)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="source")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_due", "status", "next_check_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    canonical_url: Mapped[str | None] = mapped_column(String(2048))
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=ArticleStatus.ACTIVE)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=utcnow)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    source: Mapped[Source | None] = relationship(back_populates="articles")
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="article", order_by="Version.seq", cascade="all, delete-orphan"
+    )
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("article_id", "seq", name="uq_versions_article_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[str | None] = mapped_column(String(64))
+    modified_at: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    headlines: Mapped[dict[str, str] | None] = mapped_column(JSON)  # surface -> headline
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed page
+    extractor: Mapped[str] = mapped_column(String(64))
+    extractor_version: Mapped[str] = mapped_column(String(32))
+    reverts_to: Mapped[int | None] = mapped_column(Integer)  # seq of an identical earlier version
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+
+
+class Check(Base):
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_article_at", "article_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(24))
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    version_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class Change(Base):
+    __tablename__ = "changes"
+    __table_args__ = (
+        Index("ix_changes_detected", "detected_at"),
+        Index("ix_changes_article", "article_id", "to_version"),
+        Index("ix_changes_kind", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    detected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    old_value: Mapped[float | None] = mapped_column(Float)
+    new_value: Mapped[float | None] = mapped_column(Float)
+    context: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))
+    # True when the change set this belongs to carried no signal (no update
+    # note, no moved modified date): a stealth edit.
+    stealth: Mapped[bool | None] = mapped_column(Boolean)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    article: Mapped[Article] = relationship()
