@@ -97,9 +97,14 @@ def headline_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
 
 @classifier("byline")
 def byline_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
-    """The author line, compared as written."""
-    if old.byline != new.byline and (old.byline or new.byline):
+    """The author line, compared by its names: "By A, Writer" equals "A; Writer"."""
+    if _byline_key(old.byline) != _byline_key(new.byline):
         yield ChangeRecord("byline", old.byline, new.byline)
+
+
+def _byline_key(byline: str | None) -> list[str]:
+    words = re.findall(r"\w+", (byline or "").lower())
+    return words[1:] if words[:1] == ["by"] else words
 
 
 @classifier("dates")

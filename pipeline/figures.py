@@ -241,7 +241,7 @@ def find_figures(sentence: str) -> list[Figure]:
         found.append(
             Figure(
                 sentence[start:end],
-                value,
+                word_value,
                 qual.strip().lower() if qual else None,
                 None,
                 _context(sentence, start, end),
