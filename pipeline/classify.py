@@ -83,16 +83,26 @@ def is_correction(sentence: str) -> bool:
 
 @classifier("headline")
 def headline_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
-    """One record per distinct edit, listing every surface that made it."""
-    groups: dict[tuple[str, str], list[str]] = {}
+    """One record per distinct edit, listing every surface that made it.
+
+    Surfaces are grouped by the edit itself (the words deleted and inserted),
+    so "T" → "Exclusive: T" on the h1 and "T | Site" → "Exclusive: T | Site"
+    in og:title are one edit; a surface rewritten differently is its own record.
+    """
+    groups: dict[tuple[tuple[str, str], ...], list[tuple[str, str, str]]] = {}
     for surface, before in old.headlines.items():
         after = new.headlines.get(surface)
         if after and after != before:
-            groups.setdefault((before, after), []).append(surface)
+            edit = tuple((s.op, s.text.strip()) for s in word_diff(before, after) if s.op != "equal")
+            groups.setdefault(edit, []).append((surface, before, after))
     if not groups and old.title and new.title and old.title != new.title:
-        groups[(old.title, new.title)] = ["headline"]
-    for (before, after), surfaces in groups.items():
-        yield ChangeRecord("headline", before, after, details={"surfaces": surfaces})
+        groups[()] = [("headline", old.title, new.title)]
+    for members in groups.values():
+        _, before, after = min(members, key=lambda m: _SURFACE_RANK.get(m[0], len(_SURFACE_RANK)))
+        yield ChangeRecord("headline", before, after, details={"surfaces": [m[0] for m in members]})
+
+
+_SURFACE_RANK = {name: i for i, name in enumerate(("h1", "og:title", "json-ld", "title", "twitter:title"))}
 
 
 @classifier("byline")
@@ -232,6 +242,18 @@ def body_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
             yield ChangeRecord(kind, pair.old, None)
 
 
+def _fold_repeated_headline(records: list[ChangeRecord]) -> list[ChangeRecord]:
+    """A body line that only repeats the headline edit is part of the headline record."""
+    edits = [(r.old, r.new) for r in records if r.kind == "headline" and r.old and r.new]
+
+    def explained(r: ChangeRecord) -> bool:
+        return r.kind == "sentence_changed" and any(
+            r.old is not None and before in r.old and r.old.replace(before, after) == r.new for before, after in edits
+        )
+
+    return [r for r in records if not explained(r)]
+
+
 def _signalled(records: list[ChangeRecord]) -> bool:
     """Did the article tell readers it changed? A note, or a moved modified date."""
     return any(r.kind in ("correction", "modified_date") for r in records)
@@ -239,7 +261,7 @@ def _signalled(records: list[ChangeRecord]) -> bool:
 
 def classify(old: Snapshot, new: Snapshot) -> list[ChangeRecord]:
     """Every change from ``old`` to ``new``; content records carry the stealth flag."""
-    records = [record for fn in CLASSIFIERS.values() for record in fn(old, new)]
+    records = _fold_repeated_headline([record for fn in CLASSIFIERS.values() for record in fn(old, new)])
     stealth = not _signalled(records)
     for record in records:
         if record.kind in CONTENT_KINDS:

@@ -144,12 +144,82 @@ def _ld_article(tree: _Element) -> dict[str, Any]:
     return {}
 
 
+_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "em", "b", "figure"})
+
+
+def prune_link_blocks(tree: _Element) -> None:
+    """Drop blocks made only of a link: navigation items, "most read" and
+    related-story rails, tag lists. Their text changes with other articles, so
+    they must never reach the body. A link inside prose keeps its sentence.
+    The page's headline surfaces are read before this runs."""
+    doomed = []
+    for link in tree.iter("a"):
+        text = link.text_content().strip()
+        if not text:
+            continue
+        node = link
+        parent = node.getparent()
+        while parent is not None and parent.tag in _LINK_BLOCK_TAGS and parent.text_content().strip() == text:
+            node, parent = parent, parent.getparent()
+        if node is not link or parent is None or parent.tag in ("ul", "ol", "nav"):
+            # A linked headline inside a list item is a story teaser: the whole item goes.
+            teaser = (
+                next(node.iterancestors("li"), None)
+                if node.tag in _HEADINGS or node.find(".//h3") is not None
+                else None
+            )
+            doomed.append(teaser if teaser is not None else node)
+    for node in doomed:
+        if node.getparent() is not None:
+            node.drop_tree()
+
+
+def _ld_str(ld: dict[str, Any], key: str) -> str | None:
+    value = ld.get(key)
+    return value if isinstance(value, str) else None
+
+
 def _ld_author(ld: dict[str, Any]) -> str | None:
     author = ld.get("author")
     authors = author if isinstance(author, list) else [author]
     names = [a.get("name") if isinstance(a, dict) else a for a in authors]
     clean = [str(n).strip() for n in names if isinstance(n, str) and n.strip()]
     return ", ".join(clean) or None
+
+
+_BYLINE_NODES = (
+    '//*[@rel="author"]',
+    '//*[@itemprop="author"]',
+    '//*[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
+    '//*[contains(@class, "byline") or contains(@class, "author-name")]',
+)
+
+
+def _byline(tree: _Element, ld: dict[str, Any]) -> str | None:
+    """The author line from the page's own declarations, most explicit first.
+
+    Deliberately not trafilatura's author guess: it moves with unrelated markup,
+    and a byline that flickers between fetches would be reported as an edit.
+    """
+    meta = _meta(tree, "author", "article:author", "parsely-author", "sailthru.author")
+    if meta and not meta.startswith(("http://", "https://")):
+        return _clean_byline(meta)
+    if author := _ld_author(ld):
+        return _clean_byline(author)
+    for xpath in _BYLINE_NODES:
+        for node in tree.xpath(xpath):
+            if any(a.tag in ("aside", "nav") for a in node.iterancestors()):
+                continue  # an author in a rail of other stories
+            text = node.get("content") or node.text_content()
+            text = normalise_line(text)
+            if text and len(text) < 120:
+                return _clean_byline(text)
+    return None
+
+
+def _clean_byline(text: str) -> str | None:
+    return normalise_line(re.sub(r"^\s*by\s+", "", text, flags=re.IGNORECASE))
 
 
 def strip_site_suffix(title: str, site_name: str | None = None) -> str:
@@ -209,13 +279,29 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
     except (ParserError, ValueError):
         return Extracted(title=None, byline=None, text="")
     ld = _ld_article(tree)
-
     if overrides:
         for selector in overrides.remove:
             for node in _select(tree, selector):
                 if not isinstance(node, str) and node.getparent() is not None:
                     node.getparent().remove(node)
 
+    # Everything read from the markup is read before pruning and trafilatura:
+    # both change the tree in place.
+    surfaces = headline_surfaces(tree, ld)
+    byline = _byline(tree, ld)
+    published = _meta(tree, "article:published_time", "datePublished", "pubdate") or _ld_str(ld, "datePublished")
+    modified = _meta(tree, "article:modified_time", "og:updated_time", "dateModified") or _ld_str(ld, "dateModified")
+    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(tree, "og:url")]
+    override_text = override_title = None
+    if overrides:
+        if overrides.body:
+            override_text = _text_of(_select(tree, overrides.body))
+        if overrides.title:
+            override_title = normalise_line(_text_of(_select(tree, overrides.title)))
+        if overrides.byline:
+            byline = _clean_byline(_text_of(_select(tree, overrides.byline))) or byline
+
+    prune_link_blocks(tree)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -226,36 +312,14 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         fast=True,
         deduplicate=False,
     )
-    text = ""
-    traf_title = traf_author = traf_date = None
+    text = override_text or ""
+    title = override_title or _best_headline(surfaces, None)
     if doc is not None:
-        text = doc.text or ""  # type: ignore[union-attr]
-        traf_title = doc.title  # type: ignore[union-attr]
-        traf_author = doc.author  # type: ignore[union-attr]
-        traf_date = doc.date  # type: ignore[union-attr]
-
-    surfaces = headline_surfaces(tree, ld)
-    title = _best_headline(surfaces, traf_title)
-    byline = _meta(tree, "author", "article:author", "parsely-author") or _ld_author(ld) or traf_author
-
-    if overrides:
-        if overrides.body:
-            text = _text_of(_select(tree, overrides.body))
-        if overrides.title:
-            title = normalise_line(_text_of(_select(tree, overrides.title))) or title
-        if overrides.byline:
-            byline = _text_of(_select(tree, overrides.byline)) or byline
+        text = override_text or doc.text or ""  # type: ignore[union-attr]
+        title = title or normalise_line(doc.title)  # type: ignore[union-attr]
+        published = published or doc.date  # type: ignore[union-attr]
 
     text = _drop_leading_headline(normalise_text(text), {title, *surfaces.values()})
-    published = (
-        _meta(tree, "article:published_time", "datePublished", "pubdate")
-        or (ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None)
-        or traf_date
-    )
-    modified = _meta(tree, "article:modified_time", "og:updated_time", "dateModified") or (
-        ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None
-    )
-    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(tree, "og:url")]
     return Extracted(
         title=title,
         byline=normalise_line(byline),

@@ -266,6 +266,29 @@ def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str) ->
 
 
 @cli.command()
+@click.argument("url")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def checks(obj: Context, url: str, fmt: str) -> None:
+    """Every fetch of an article and its outcome (new_version, unchanged, error…)."""
+    with session_scope(obj.db) as session:
+        article = _article(session, url)
+        rows = [render.check_json(c) for c in queries.checks_of(session, article.id)]
+        if fmt == "json":
+            out = {
+                "url": article.url,
+                "status": article.status,
+                "last_error": article.last_error,
+                "consecutive_failures": article.consecutive_failures,
+                "next_check_at": render.iso(article.next_check_at),
+                "checks": rows,
+            }
+            click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            stdout().print(render.checks_table(article.url, rows))
+
+
+@cli.command()
 def kinds() -> None:
     """The change kinds and what each means."""
     for name, info in KINDS.items():

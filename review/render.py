@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.diff import Segment
-from storage.models import Article, Change, Version
+from storage.models import Article, Change, Check, Version
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -55,6 +55,27 @@ def version_json(version: Version) -> dict[str, Any]:
         "reverts_to": version.reverts_to,
         "headlines": version.headlines,
     }
+
+
+def check_json(check: Check) -> dict[str, Any]:
+    return {
+        "checked_at": iso(check.checked_at),
+        "http_status": check.http_status,
+        "outcome": check.outcome,
+        "error": check.error,
+        "duration_ms": None if check.duration_ms is None else round(check.duration_ms, 1),
+        "version": check.version_seq,
+    }
+
+
+def checks_table(url: str, rows: list[dict[str, Any]]) -> Table:
+    columns = ("checked_at", "http_status", "outcome", "version", "duration_ms", "error")
+    table = Table(title=Text(url), header_style="bold")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text("" if row[c] is None else str(row[c])) for c in columns))
+    return table
 
 
 def _short(value: str | None, width: int = 90) -> str:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
-TRUCE_V1 = {
-    "title": "Truce talks stall as reported Gaza death toll reaches 20,000",
-    "byline": "Mara Lindqvist",
-    "paragraphs": [
+
+@dataclass(frozen=True)
+class Story:
+    title: str
+    byline: str
+    paragraphs: list[str]
+
+
+TRUCE_V1 = Story(
+    title="Truce talks stall as reported Gaza death toll reaches 20,000",
+    byline="Mara Lindqvist",
+    paragraphs=[
         "Negotiators in Doha and Cairo spent a third day trying to revive a week-long truce, "
         "officials familiar with the talks said on Wednesday.",
         "Israel proposed a seven-day pause in fighting in return for the release of 40 more captives, "
@@ -20,7 +29,7 @@ TRUCE_V1 = {
         "this week, demanding a new agreement.",
         "Diplomats said the talks would resume on Thursday in Cairo, with mediators from Qatar and Egypt.",
     ],
-}
+)
 
 
 def article_page(

@@ -1,0 +1,67 @@
+"""Storage guarantees: constraints, one transaction per page, migrations on start."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+import pipeline.store
+from pipeline.extract import extract
+from pipeline.store import store_page
+from spiders.items import FetchedPage
+from storage import queries
+from storage.db import get_engine, open_database, session_scope
+from storage.models import Article, Check, Version
+from tests.articles import TRUCE_V1, article_page
+
+
+def _page(article_id: int, title: str, paragraphs: list[str]) -> FetchedPage:
+    html = article_page(title, paragraphs)
+    return FetchedPage(
+        article_id=article_id,
+        url="http://127.0.0.1/x",
+        final_url="http://127.0.0.1/x",
+        http_status=200,
+        html=html,
+        extracted=extract(html),
+    )
+
+
+def test_migrations_create_schema_and_rerun_cleanly(db_url: str) -> None:
+    open_database(db_url)
+    open_database.cache_clear()
+    open_database(db_url)  # a second upgrade is a no-op
+    tables = set(inspect(get_engine(db_url)).get_table_names())
+    assert {"sources", "articles", "versions", "checks", "changes", "alembic_version"} <= tables
+
+
+def test_duplicate_version_is_impossible(db_url: str) -> None:
+    url = open_database(db_url)
+    with session_scope(url) as session:
+        article, _ = queries.get_or_create_article(session, "http://127.0.0.1/x")
+        store_page(session, _page(article.id, TRUCE_V1.title, TRUCE_V1.paragraphs))
+        article_id = article.id
+    with pytest.raises(IntegrityError), session_scope(url) as session:
+        session.add(
+            Version(article_id=article_id, seq=1, content_hash="x", text="t", extractor="e", extractor_version="1")
+        )
+
+
+def test_a_failing_page_writes_nothing(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = open_database(db_url)
+    with session_scope(url) as session:
+        article, _ = queries.get_or_create_article(session, "http://127.0.0.1/x")
+        store_page(session, _page(article.id, TRUCE_V1.title, TRUCE_V1.paragraphs))
+        article_id = article.id
+
+    def boom(*_: object) -> list[object]:
+        raise RuntimeError("classifier crashed")
+
+    monkeypatch.setattr(pipeline.store, "classify", boom)
+    with pytest.raises(RuntimeError), session_scope(url) as session:
+        store_page(session, _page(article_id, "Another headline", TRUCE_V1.paragraphs))
+    with session_scope(url) as session:
+        assert [v.seq for v in queries.versions_of(session, article_id)] == [1]
+        assert len(session.scalars(select(Check)).all()) == 1
+        assert session.get(Article, article_id).version_count == 1  # type: ignore[union-attr]
