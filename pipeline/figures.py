@@ -61,7 +61,7 @@ FIGURE = re.compile(
     rf"(?P<qual>\b(?:{_QUALIFIERS})\s+)?"
     rf"(?P<cur>[$€£¥])?"
     rf"(?P<num>(?<![\w.,:/-])(?:{_NUM}))"
-    rf"(?:\s*(?:[-–—]|to)\s*(?P<num2>{_NUM}))?"
+    rf"(?:\s*[-–—]\s*(?P<num2>{_NUM}))?"
     rf"(?P<scale>\s*(?:thousand|million|billion|trillion)\b|(?:k|m|mn|bn|tn|b)\b)?"
     rf"(?P<pct>\s*%|\s+per ?cent\b|\s+percent\b)?"
     rf"(?![\w:]|[.,/]\d)",

@@ -137,7 +137,8 @@ def edit(page: RealPage, html: str, extracted_text: str, title: str | None) -> E
             for fig in find_figures(sentence):
                 raw = fig.text.split()[-1]
                 new = _revised(raw)
-                if new is None or fig.unit or node_text.count(raw) != 1 or extracted_text.count(raw) != 1:
+                is_range = re.search(r"\d\s*[-–—]\s*\d", fig.text)
+                if new is None or fig.unit or is_range or node_text.count(raw) != 1 or extracted_text.count(raw) != 1:
                     continue
                 setattr(el, attr, node_text.replace(raw, new))
                 figure = (fig.value, fig.value - float(raw.replace(",", "")) + float(new.replace(",", "")))
