@@ -38,7 +38,7 @@ class ExtractPipeline:
         return cls(crawler.settings.getdict("REDLINE_SITE_OVERRIDES"))
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200:
+        if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
             try:
                 item.extracted = extract(item.html, url, _overrides_for(url, self.overrides))

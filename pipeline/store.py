@@ -53,6 +53,8 @@ def _outcome(page: FetchedPage, latest: Version | None, min_ratio: float) -> tup
         return CheckOutcome.GONE, f"HTTP {status}"
     if status != 200:
         return CheckOutcome.ERROR, page.error or f"HTTP {status}"
+    if page.same_body and latest is not None:
+        return CheckOutcome.UNCHANGED, None
     if page.extraction_error:
         return CheckOutcome.ERROR, page.extraction_error
     extracted: Extracted | None = page.extracted
@@ -101,6 +103,8 @@ def store_page(
     if page.http_status == 200 and outcome != CheckOutcome.ERROR:
         if page.etag or page.last_modified:
             article.etag, article.last_modified = page.etag, page.last_modified
+        if outcome in (CheckOutcome.NEW_VERSION, CheckOutcome.UNCHANGED):
+            article.body_hash = page.body_hash
         if page.final_url and page.final_url != page.url:
             if article.final_url and article.final_url != page.final_url and latest is not None:
                 queries.add_change(

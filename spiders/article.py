@@ -8,6 +8,7 @@ pipelines.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -64,7 +65,7 @@ class ArticleSpider(scrapy.Spider):
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,
-            meta={"article_id": ref.id, "started": time.monotonic()},
+            meta={"article_id": ref.id, "started": time.monotonic(), "body_hash": ref.body_hash},
         )
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
@@ -86,6 +87,8 @@ class ArticleSpider(scrapy.Spider):
             last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
             duration_ms=(time.monotonic() - meta["started"]) * 1000,
             error=None if html is not None or response.status != 200 else "response is not text",
+            body_hash=hashlib.sha1(response.body).hexdigest() if response.status == 200 else None,
+            previous_body_hash=meta.get("body_hash"),
         )
 
     def failed(self, failure: Failure) -> Any:

@@ -17,7 +17,15 @@ class FetchedPage:
     last_modified: str | None = None
     duration_ms: float | None = None
     error: str | None = None
+    # sha1 of this body and of the last 200 body: equal bytes need no extraction.
+    body_hash: str | None = None
+    previous_body_hash: str | None = None
     # Filled in by ExtractPipeline.
     extracted: Any = None
     extraction_error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def same_body(self) -> bool:
+        """The server sent exactly the bytes it sent last time."""
+        return self.body_hash is not None and self.body_hash == self.previous_body_hash

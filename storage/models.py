@@ -82,6 +82,7 @@ class Article(Base):
     next_check_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=utcnow)
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
+    body_hash: Mapped[str | None] = mapped_column(String(40))  # sha1 of the last 200 body
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     version_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,6 +22,7 @@ class ArticleRef:
     url: str
     etag: str | None
     last_modified: str | None
+    body_hash: str | None = None
 
 
 def get_or_create_article(session: Session, url: str, source_id: int | None = None) -> tuple[Article, bool]:
@@ -54,7 +55,7 @@ def articles_to_check(
 ) -> list[ArticleRef]:
     """Articles due for a check (or every active one), most overdue first."""
     now = now or utcnow()
-    query = select(Article.id, Article.url, Article.etag, Article.last_modified).where(
+    query = select(Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash).where(
         Article.status != ArticleStatus.RETIRED
     )
     if urls is not None:

@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('next_check_at', sa.DateTime(), nullable=True),
     sa.Column('etag', sa.String(length=512), nullable=True),
     sa.Column('last_modified', sa.String(length=128), nullable=True),
+    sa.Column('body_hash', sa.String(length=40), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('version_count', sa.Integer(), nullable=False),

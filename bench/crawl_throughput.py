@@ -1,0 +1,139 @@
+"""Crawl throughput: raw Scrapy fetching vs redline, in one run, same URLs.
+
+    python bench/crawl_throughput.py [--pages 1200]
+
+Serves the pages of ../shared/realpages replicated under many URLs on
+127.0.0.2–127.0.0.9 (generated pages when that folder is absent), turns
+throttling off on both sides, and prints pages/s for:
+
+  raw scrapy         fetch only, no processing
+  first crawl        redline: extract, store every page as version 1
+  unchanged (304)    redline recheck; the server honours ETags
+  unchanged (200)    redline recheck; same pages, server without ETags
+  changed 10 %       redline recheck; every tenth page edited
+
+Each phase runs in its own process (a Twisted reactor starts once per process)
+and is timed by Scrapy's own elapsed_time_seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 64,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_DELAY": 0,
+    "LOG_LEVEL": "WARNING",
+    "RETRY_ENABLED": False,
+}
+
+
+def phase(kind: str, urls_file: str, db_url: str) -> dict[str, float]:
+    """Runs in a child process: one crawl, returns its timing."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.runner import build_settings, crawl_articles
+    from storage.db import open_database, session_scope
+    from storage.queries import articles_to_check, get_or_create_article
+
+    urls = json.loads(Path(urls_file).read_text())
+    if kind == "raw":
+
+        class RawSpider(scrapy.Spider):
+            name = "raw"
+
+            async def start(self):
+                for url in urls:
+                    yield scrapy.Request(url, dont_filter=True)
+
+            def parse(self, response):
+                return None
+
+        settings = build_settings(db_url, SETTINGS)
+        settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(RawSpider)
+        process.crawl(crawler)
+        process.start()
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        pages = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
+        return {"pages": pages, "seconds": stats["elapsed_time_seconds"]}
+
+    url = open_database(db_url)
+    with session_scope(url) as session:
+        for u in urls:
+            get_or_create_article(session, u)
+    with session_scope(url) as session:
+        refs = articles_to_check(session, everything=True)
+    stats = crawl_articles(build_settings(url, SETTINGS), refs=refs)
+    outcomes = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("redline/checks/")}
+    changes = sum(v for k, v in stats.items() if k.startswith("redline/changes/"))
+    return {"pages": sum(outcomes.values()), "seconds": stats["elapsed_time_seconds"], **outcomes, "changes": changes}
+
+
+def run_phase(kind: str, urls_file: str, db_url: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", kind, "--urls", urls_file, "--db", db_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pages", type=int, default=1200)
+    parser.add_argument("--phase")
+    parser.add_argument("--urls")
+    parser.add_argument("--db")
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(phase(args.phase, args.urls, args.db)))
+        return
+
+    from bench.benchsite import BenchSite
+
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        urls_file = str(Path(tmp) / "urls.json")
+        db = f"sqlite:///{tmp}/bench.db"
+        db_noetag = f"sqlite:///{tmp}/bench-noetag.db"
+        with BenchSite(args.pages) as site:
+            Path(urls_file).write_text(json.dumps(site.urls))
+            results["raw scrapy"] = run_phase("raw", urls_file, db)
+            results["first crawl"] = run_phase("redline", urls_file, db)
+            site.set_round(1)
+            results["unchanged (304)"] = run_phase("redline", urls_file, db)
+            site.set_round(2)
+            results["changed 10 %"] = run_phase("redline", urls_file, db)
+        with BenchSite(args.pages, port=18432, etags=False) as site:
+            Path(urls_file).write_text(json.dumps(site.urls))
+            run_phase("redline", urls_file, db_noetag)
+            site.set_round(1)
+            results["unchanged (200)"] = run_phase("redline", urls_file, db_noetag)
+
+    raw_rate = results["raw scrapy"]["pages"] / results["raw scrapy"]["seconds"]
+    print(f"{args.pages} article URLs on {len(site.urls[:8])} loopback addresses; throttling off on both sides")
+    print(f"{'phase':18} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs raw':>7}  outcomes")
+    for name in ("raw scrapy", "first crawl", "unchanged (304)", "unchanged (200)", "changed 10 %"):
+        r = results[name]
+        rate = r["pages"] / r["seconds"]
+        extra = {k: v for k, v in r.items() if k not in ("pages", "seconds")}
+        print(f"{name:18} {r['pages']:>6.0f} {r['seconds']:>8.2f} {rate:>8.1f} {rate / raw_rate:>6.2f}x  {extra or ''}")
+
+
+if __name__ == "__main__":
+    main()
