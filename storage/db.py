@@ -45,9 +45,18 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_ENGINE_URLS: list[str] = []
+
+
+def known_urls() -> list[str]:
+    """The URLs this process has opened engines for."""
+    return list(_ENGINE_URLS)
+
+
 @functools.cache
 def get_engine(url: str) -> Engine:
     """One engine per URL per process."""
+    _ENGINE_URLS.append(url)
     sa_url = make_url(url)
     kwargs: dict[str, Any] = {}
     if sa_url.get_backend_name() == "sqlite":

@@ -18,8 +18,51 @@ ROOT = Path(__file__).resolve().parent.parent
 REALPAGES = ROOT.parent / "shared" / "realpages"
 
 
+PG_ADMIN = os.environ.get("REDLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _service_missing(what: str, error: Exception) -> None:
+    """Skip when a server is not there, unless CI says it must be."""
+    message = f"{what} is not answering: {error}"
+    if os.environ.get("REDLINE_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " (REDLINE_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"redline_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        _service_missing("PostgreSQL", exc)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+    _dispose_engines(name)
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _dispose_engines(name: str) -> None:
+    from storage import db
+
+    for url in db.known_urls():
+        if name in url:
+            db.get_engine(url).dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
     return f"sqlite:///{tmp_path / 'redline.db'}"
 
 
