@@ -9,14 +9,16 @@ it changed content without any signal to readers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.diff import tokenize, word_diff
-from pipeline.figures import Figure, find_figures
+from pipeline.diff import word_diff
+from pipeline.figures import Figure, align_figures, find_figures
 from pipeline.kinds import CONTENT_KINDS, KINDS
-from pipeline.sentences import Pair, align, split_sentences
+from pipeline.noise import is_correction, is_metadata
+from pipeline.sentences import Pair, align, comparable, split_sentences
+from pipeline.typos import is_typo
 
 
 @dataclass
@@ -45,7 +47,20 @@ class ChangeRecord:
         return KINDS[self.kind].severity
 
 
-Classifier = Callable[[Snapshot, Snapshot], Iterator[ChangeRecord]]
+@dataclass(frozen=True)
+class Background:
+    """What classification knows beyond the two versions it compares."""
+
+    # The best headline of the versions before ``old``, oldest first (for flip-flops).
+    headline_history: tuple[str | None, ...] = ()
+    # Sentences (as :func:`comparable` returns them) the site repeats on many
+    # articles, each with the reason it was learned.
+    boilerplate: Mapping[str, str] = field(default_factory=dict)
+
+
+NOTHING_KNOWN = Background()
+
+Classifier = Callable[[Snapshot, Snapshot, Background], Iterator[ChangeRecord]]
 CLASSIFIERS: dict[str, Classifier] = {}
 
 
@@ -57,48 +72,72 @@ def classifier(name: str) -> Callable[[Classifier], Classifier]:
     return register
 
 
-_RELATIVE_TIME = re.compile(
-    r"\b(?:\d+|an?|one)\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago\b"
-    r"|\b\d+\s*(?:min(?:ute)?s?)\s+read\b|\breading time\b"
-    r"|^\s*\d[\d,.]*\s+(?:comments?|views?|shares?|reactions?)\s*$",
-    re.IGNORECASE,
-)
-_CORRECTION = re.compile(
-    r"^\s*(?:correction|corrections|clarification|editor'?s note|update|updated)\s*[:—–-]"
-    r"|\ban earlier version of this (?:article|story|report|post)\b"
-    r"|\bthis (?:article|story|report|post) has been (?:updated|corrected|amended)\b"
-    r"|^\s*(?:updated|last updated)\s+(?:at|on)\b",
-    re.IGNORECASE,
-)
-
-
-def is_metadata(sentence: str) -> bool:
-    """Reading furniture: relative times, reading time, counters."""
-    return bool(_RELATIVE_TIME.search(sentence))
-
-
-def is_correction(sentence: str) -> bool:
-    return bool(_CORRECTION.search(sentence))
-
-
 @classifier("headline")
-def headline_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
+def headline_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterator[ChangeRecord]:
     """One record per distinct edit, listing every surface that made it.
 
     Surfaces are grouped by the edit itself (the words deleted and inserted),
     so "T" → "Exclusive: T" on the h1 and "T | Site" → "Exclusive: T | Site"
     in og:title are one edit; a surface rewritten differently is its own record.
+    A headline that alternates (A → B → A → B) is one ``headline_flipflop``;
+    each further swing between the same two wordings is ``metadata``.
     """
+    records = list(_headline_edits(old, new))
+    swings = _swings(background.headline_history, old.title, new.title)
+    if swings < FLIPFLOP_SWINGS or not records:
+        yield from records
+        return
+    details = {
+        "variants": [new.title, old.title],
+        "surfaces": sorted({s for r in records for s in r.details.get("surfaces", [])}),
+        "swings": swings,
+    }
+    kind = "headline_flipflop" if swings == FLIPFLOP_SWINGS else "metadata"
+    if kind == "metadata":
+        details["reason"] = "the headline keeps alternating between two wordings (reported once as headline_flipflop)"
+    yield ChangeRecord(kind, old.title, new.title, details=details)
+
+
+# A → B → A is a revert; A → B → A → B (three swings) is an A/B test.
+FLIPFLOP_SWINGS = 3
+
+
+def _swings(history: tuple[str | None, ...], old: str | None, new: str | None) -> int:
+    """How many consecutive swings between the same two headlines end with this
+    one: 1 for a plain rewrite, 2 for A → B → A, 3 for A → B → A → B."""
+    titles = [*history, old, new]
+    if old == new:
+        return 0
+    swings = 1
+    while swings + 2 <= len(titles) and titles[-swings - 2] == titles[-swings]:
+        swings += 1
+    return swings
+
+
+def _headline_edits(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
     groups: dict[tuple[tuple[str, str], ...], list[tuple[str, str, str]]] = {}
     for surface, before in old.headlines.items():
         after = new.headlines.get(surface)
-        if after and after != before:
-            edit = tuple((s.op, s.text.strip()) for s in word_diff(before, after) if s.op != "equal")
+        if after and comparable(after) != comparable(before):
+            # Grouped by the edit as read: a copy that also changed quote style made the same edit.
+            edit = tuple(
+                (s.op, s.text.strip()) for s in word_diff(comparable(before), comparable(after)) if s.op != "equal"
+            )
             groups.setdefault(edit, []).append((surface, before, after))
-    if not groups and old.title and new.title and old.title != new.title:
+    if not groups and old.title and new.title and comparable(old.title) != comparable(new.title):
         groups[()] = [("headline", old.title, new.title)]
+    retyped = [s for s, before in old.headlines.items() if before != new.headlines.get(s, before)]
+    if retyped and not groups:
+        surface = retyped[0]
+        yield ChangeRecord(
+            "metadata",
+            old.headlines[surface],
+            new.headlines[surface],
+            details={"reason": "headline spacing or quote style", "surfaces": retyped},
+        )
     for members in groups.values():
-        _, before, after = min(members, key=lambda m: _SURFACE_RANK.get(m[0], len(_SURFACE_RANK)))
+        # The headline as extraction chose it; else the shortest wording, the one without a site name.
+        _, before, after = min(members, key=lambda m: (m[1] != old.title, len(m[2]), _SURFACE_RANK.get(m[0], 9)))
         yield ChangeRecord("headline", before, after, details={"surfaces": [m[0] for m in members]})
 
 
@@ -106,7 +145,7 @@ _SURFACE_RANK = {name: i for i, name in enumerate(("h1", "og:title", "json-ld", 
 
 
 @classifier("byline")
-def byline_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
+def byline_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterator[ChangeRecord]:
     """The author line, compared by its names: "By A, Writer" equals "A; Writer"."""
     if _byline_key(old.byline) != _byline_key(new.byline):
         yield ChangeRecord("byline", old.byline, new.byline)
@@ -118,7 +157,7 @@ def _byline_key(byline: str | None) -> list[str]:
 
 
 @classifier("dates")
-def date_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
+def date_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterator[ChangeRecord]:
     """Published and modified dates as the page states them."""
     if old.published_at != new.published_at and old.published_at and new.published_at:
         yield ChangeRecord("published_date", old.published_at, new.published_at)
@@ -127,34 +166,20 @@ def date_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
 
 
 def _figure_record(a: Figure, b: Figure, old_sentence: str, new_sentence: str) -> ChangeRecord:
+    details: dict[str, Any] = {
+        "delta": b.value - a.value,
+        "old_qualifier": a.qualifier,
+        "new_qualifier": b.qualifier,
+        "old_sentence": old_sentence,
+        "new_sentence": new_sentence,
+    }
+    if a.unit or b.unit:
+        details["unit"] = b.unit or a.unit
+    if a.high is not None or b.high is not None:
+        details["old_high"], details["new_high"] = a.high, b.high
     return ChangeRecord(
-        "number",
-        a.text,
-        b.text,
-        old_value=a.value,
-        new_value=b.value,
-        context=b.context or a.context,
-        details={
-            "delta": b.value - a.value,
-            "old_qualifier": a.qualifier,
-            "new_qualifier": b.qualifier,
-            "old_sentence": old_sentence,
-            "new_sentence": new_sentence,
-        },
+        "number", a.text, b.text, old_value=a.value, new_value=b.value, context=b.context or a.context, details=details
     )
-
-
-def _align_figures(old: list[Figure], new: list[Figure]) -> list[tuple[Figure, Figure]]:
-    if len(old) == len(new):
-        return list(zip(old, new, strict=True))
-    pairs = []
-    free = list(new)
-    for a in old:
-        match = next((b for b in free if b.context and b.context == a.context), None)
-        if match:
-            pairs.append((a, match))
-            free.remove(match)
-    return pairs
 
 
 def _only_figures_changed(old: str, new: str, old_figs: list[Figure], new_figs: list[Figure]) -> bool:
@@ -177,74 +202,149 @@ def _only_figures_changed(old: str, new: str, old_figs: list[Figure], new_figs: 
     return True
 
 
-def _is_typo(old: str, new: str) -> bool:
-    changed = [s for s in word_diff(old, new) if s.op != "equal"]
-    if len(changed) != 2 or {s.op for s in changed} != {"delete", "insert"}:
-        return False
-    a, b = (s.text.strip() for s in changed)
-    if len(tokenize(a)) != 1 or len(tokenize(b)) != 1 or any(c.isdigit() for c in a + b):
-        return False
-    return _edit_distance(a, b) <= 2
-
-
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def _changed_pair(pair: Pair) -> Iterator[ChangeRecord]:
-    assert pair.old is not None and pair.new is not None
-    if is_metadata(pair.old) and is_metadata(pair.new):
-        yield ChangeRecord("metadata", pair.old, pair.new)
+def _changed_pair(old: str, new: str) -> Iterator[ChangeRecord]:
+    if is_metadata(old) and is_metadata(new):
+        yield ChangeRecord("metadata", old, new, details={"reason": "reading furniture"})
         return
-    old_figs, new_figs = find_figures(pair.old), find_figures(pair.new)
+    if is_correction(new):
+        yield ChangeRecord("correction", old, new, details={"note": new, "revised": True})
+        return
+    old_figs, new_figs = find_figures(old), find_figures(new)
     figure_records = [
-        _figure_record(a, b, pair.old, pair.new)
-        for a, b in _align_figures(old_figs, new_figs)
-        if a.value != b.value or a.text != b.text
+        _figure_record(a, b, old, new)
+        for a, b in align_figures(old_figs, new_figs)
+        if a.value != b.value or a.high != b.high or a.text != b.text
     ]
-    if figure_records and _only_figures_changed(pair.old, pair.new, old_figs, new_figs):
+    if figure_records and _only_figures_changed(old, new, old_figs, new_figs):
         yield from figure_records
         return
-    if _is_typo(pair.old, pair.new):
-        yield ChangeRecord("typo", pair.old, pair.new)
+    if is_typo(old, new):
+        yield ChangeRecord("typo", old, new)
         return
-    yield ChangeRecord("sentence_changed", pair.old, pair.new)
+    yield ChangeRecord("sentence_changed", old, new)
     yield from figure_records
 
 
-@classifier("body")
-def body_changes(old: Snapshot, new: Snapshot) -> Iterator[ChangeRecord]:
-    """Sentences aligned between versions: added, removed, changed, moved."""
-    for pair in align(split_sentences(old.text), split_sentences(new.text)):
-        if pair.kind == "equal":
-            continue
-        if pair.kind == "moved":
-            yield ChangeRecord(
-                "sentence_moved", pair.old, pair.new, details={"from": pair.old_index, "to": pair.new_index}
-            )
-        elif pair.kind == "changed":
-            yield from _changed_pair(pair)
-        elif pair.kind == "added":
-            assert pair.new is not None
-            kind = (
-                "metadata" if is_metadata(pair.new) else "correction" if is_correction(pair.new) else "sentence_added"
-            )
-            yield ChangeRecord(kind, None, pair.new)
+def _units(text: str) -> list[str]:
+    """Sentences, except that a correction or update note stays whole: its
+    second sentence ("It was 130, not 140.") belongs to the note."""
+    units: list[str] = []
+    for paragraph in text.split("\n"):
+        sentences = split_sentences(paragraph)
+        if sentences and is_correction(sentences[0]) and not is_metadata(sentences[0]):
+            units.append(" ".join(sentences))
         else:
-            assert pair.old is not None
+            units.extend(sentences)
+    return units
+
+
+def _moved_runs(pairs: list[Pair]) -> Iterator[ChangeRecord]:
+    """Consecutive sentences that moved together are one move (a paragraph)."""
+    run: list[Pair] = []
+    for pair in sorted(pairs, key=lambda p: p.old_index or 0):
+        if run and (pair.old_index, pair.new_index) != ((run[-1].old_index or 0) + 1, (run[-1].new_index or 0) + 1):
+            yield _moved(run)
+            run = []
+        run.append(pair)
+    if run:
+        yield _moved(run)
+
+
+def _moved(run: list[Pair]) -> ChangeRecord:
+    return ChangeRecord(
+        "sentence_moved",
+        " ".join(p.old or "" for p in run),
+        " ".join(p.new or "" for p in run),
+        details={"from": run[0].old_index, "to": run[0].new_index, "sentences": len(run)},
+    )
+
+
+def _rewritten_figures(removed: list[str], added: list[str]) -> Iterator[ChangeRecord]:
+    """A figure whose sentence was rewritten beyond pairing is still the same
+    figure when exactly one figure on each side counts the same thing."""
+    olds = [(f, s) for s in removed for f in find_figures(s) if f.context]
+    news = [(f, s) for s in added for f in find_figures(s) if f.context]
+    for a, old_sentence in olds:
+        key = (a.context.lower() if a.context else None, a.unit)
+        same_old = [f for f, _ in olds if ((f.context or "").lower(), f.unit) == key]
+        same_new = [(f, s) for f, s in news if ((f.context or "").lower(), f.unit) == key]
+        if len(same_old) == 1 and len(same_new) == 1 and same_new[0][0].value != a.value:
+            b, new_sentence = same_new[0]
+            record = _figure_record(a, b, old_sentence, new_sentence)
+            record.details["rewritten"] = True
+            yield record
+
+
+@classifier("body")
+def body_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterator[ChangeRecord]:
+    """Sentences aligned between versions: added, removed, changed, moved.
+
+    Sentences the site repeats on many articles are ``metadata`` with the
+    reason kept; so are spacing and quote-style changes.
+    """
+    moved: list[Pair] = []
+    removed: list[str] = []
+    added: list[str] = []
+    for pair in align(_units(old.text), _units(new.text)):
+        reason = _boilerplate(pair, background.boilerplate)
+        if pair.kind == "equal":
+            if pair.old != pair.new:
+                yield ChangeRecord("metadata", pair.old, pair.new, details={"reason": "spacing or quote style"})
+        elif reason:
+            yield ChangeRecord("metadata", pair.old, pair.new, details={"reason": reason})
+        elif pair.kind == "moved":
+            moved.append(pair)
+        elif pair.old is not None and pair.new is not None:
+            yield from _changed_pair(pair.old, pair.new)
+        elif pair.new is not None:
+            kind = _added_kind(pair.new)
+            yield ChangeRecord(kind, None, pair.new, details={"note": pair.new} if kind == "correction" else {})
+            if kind == "sentence_added":
+                added.append(pair.new)
+        elif pair.old is not None:
             kind = "metadata" if is_metadata(pair.old) else "sentence_removed"
             yield ChangeRecord(kind, pair.old, None)
+            if kind == "sentence_removed":
+                removed.append(pair.old)
+    yield from _moved_runs(moved)
+    yield from _rewritten_figures(removed, added)
+
+
+def _added_kind(sentence: str) -> str:
+    if is_metadata(sentence):
+        return "metadata"
+    return "correction" if is_correction(sentence) else "sentence_added"
+
+
+def _boilerplate(pair: Pair, boilerplate: Mapping[str, str]) -> str | None:
+    for sentence in (pair.old, pair.new):
+        if sentence is not None and (reason := boilerplate.get(comparable(sentence))):
+            return reason
+    return None
+
+
+def _headline_copies(old: Snapshot, new: Snapshot, records: list[ChangeRecord]) -> list[ChangeRecord]:
+    """Pages often repeat the headline at the top of the body, and extraction
+    drops that copy only while it matches a headline surface: when the headline
+    changes on some surfaces the copy can surface as an added or removed line.
+    It is part of the headline record, kept as metadata."""
+    if not any(r.kind in ("headline", "headline_flipflop") or "swings" in r.details for r in records):
+        return records
+    copies = {comparable(h) for h in (*old.headlines.values(), *new.headlines.values(), old.title, new.title) if h}
+    for r in records:
+        text = r.new if r.kind == "sentence_added" else r.old if r.kind == "sentence_removed" else None
+        if text is not None and comparable(text) in copies:
+            r.kind, r.details = "metadata", {**r.details, "reason": "the headline's copy in the body"}
+    return records
 
 
 def _fold_repeated_headline(records: list[ChangeRecord]) -> list[ChangeRecord]:
     """A body line that only repeats the headline edit is part of the headline record."""
-    edits = [(r.old, r.new) for r in records if r.kind == "headline" and r.old and r.new]
+    edits = [
+        (r.old, r.new)
+        for r in records
+        if (r.kind in ("headline", "headline_flipflop") or "swings" in r.details) and r.old and r.new
+    ]
 
     def explained(r: ChangeRecord) -> bool:
         return r.kind == "sentence_changed" and any(
@@ -254,14 +354,18 @@ def _fold_repeated_headline(records: list[ChangeRecord]) -> list[ChangeRecord]:
     return [r for r in records if not explained(r)]
 
 
+SIGNAL_KINDS = frozenset({"correction", "modified_date"})
+
+
 def _signalled(records: list[ChangeRecord]) -> bool:
-    """Did the article tell readers it changed? A note, or a moved modified date."""
-    return any(r.kind in ("correction", "modified_date") for r in records)
+    """Did the article tell readers it changed? A note, a bumped update line, a moved modified date."""
+    return any(r.kind in SIGNAL_KINDS for r in records)
 
 
-def classify(old: Snapshot, new: Snapshot) -> list[ChangeRecord]:
+def classify(old: Snapshot, new: Snapshot, background: Background = NOTHING_KNOWN) -> list[ChangeRecord]:
     """Every change from ``old`` to ``new``; content records carry the stealth flag."""
-    records = _fold_repeated_headline([record for fn in CLASSIFIERS.values() for record in fn(old, new)])
+    records = _fold_repeated_headline([record for fn in CLASSIFIERS.values() for record in fn(old, new, background)])
+    records = _headline_copies(old, new, records)
     stealth = not _signalled(records)
     for record in records:
         if record.kind in CONTENT_KINDS:

@@ -21,6 +21,7 @@ from lxml.etree import ParserError, XPathError, _Element
 from trafilatura.utils import decode_file
 
 from pipeline.normalise import normalise_line, normalise_text
+from pipeline.sentences import comparable
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·•-]\s+|\s+::\s+")
 
 
 _XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def decode_html(body: bytes) -> str:
@@ -256,17 +258,23 @@ def headline_surfaces(tree: _Element, ld: dict[str, Any]) -> dict[str, str]:
 
 
 def _best_headline(surfaces: dict[str, str], fallback: str | None) -> str | None:
+    """The h1 as readers see it, unless it shares no words with any other
+    surface: then it is the site's logo, and the meta titles know better."""
+    others = [v for k, v in surfaces.items() if k != "h1"]
+    h1_words = set(re.findall(r"\w+", surfaces.get("h1", "").lower()))
+    h1_is_logo = bool(others) and not any(h1_words & set(re.findall(r"\w+", o.lower())) for o in others)
     for key in ("h1", "og:title", "json-ld", "title", "twitter:title"):
-        if key in surfaces:
+        if key in surfaces and not (key == "h1" and h1_is_logo):
             return surfaces[key]
     return normalise_line(fallback)
 
 
 def _drop_leading_headline(text: str, headlines: set[str | None]) -> str:
     """trafilatura often repeats the headline as the body's first line; the
-    headline is compared on its own, so the body must not carry it too."""
+    headline is compared on its own, so the body must not carry it too, whatever
+    quotes or spacing either copy is typeset with."""
     first, _, rest = text.partition("\n")
-    return rest if first in headlines else text
+    return rest if comparable(first) in {comparable(h) for h in headlines if h} else text
 
 
 def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
@@ -274,8 +282,10 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
     page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
     if isinstance(html, bytes):
         html = decode_html(html)
+    # lxml refuses characters XML forbids; one stray escape code must not blank a whole page.
+    html = _XML_INVALID.sub("", _XML_PROLOG.sub("", html, count=1))
     try:
-        tree = lxml.html.document_fromstring(_XML_PROLOG.sub("", html, count=1))
+        tree = lxml.html.document_fromstring(html)
     except (ParserError, ValueError):
         return Extracted(title=None, byline=None, text="")
     ld = _ld_article(tree)

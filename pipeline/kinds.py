@@ -23,22 +23,38 @@ KINDS: dict[str, KindInfo] = {
     "headline": KindInfo(
         "high", True, "The headline was rewritten; `details.surfaces` lists where (h1, title, og:title…)."
     ),
+    "headline_flipflop": KindInfo(
+        "high",
+        True,
+        "The headline alternated between two wordings (A → B → A → B, an A/B test): reported once, "
+        "folding the earlier swings; "
+        "`details.variants` holds both wordings, later swings are metadata.",
+    ),
     "number": KindInfo(
         "high", True, "A figure was revised: `old_value`/`new_value` are numbers, `context` what it counts."
     ),
     "sentence_added": KindInfo("medium", True, "A sentence appeared in the body."),
     "sentence_removed": KindInfo("medium", True, "A sentence disappeared from the body."),
     "sentence_changed": KindInfo("medium", True, "A sentence was rewritten; `old` and `new` are the paired sentences."),
-    "sentence_moved": KindInfo("low", True, "A sentence or paragraph moved without being edited."),
-    "typo": KindInfo("low", True, "A one-word fix of at most two characters."),
+    "sentence_moved": KindInfo(
+        "low", True, "A sentence or paragraph moved without being edited; `details.sentences` counts its sentences."
+    ),
+    "typo": KindInfo("low", True, "A fix inside one word of at most two characters (edit distance ≤ 2)."),
     "byline": KindInfo("medium", True, "The author line changed."),
-    "correction": KindInfo("high", True, "A correction or update note was added; `new` is its text."),
+    "correction": KindInfo(
+        "high",
+        True,
+        "A correction or update note was added, or a visible update line bumped; `new` is the note's text.",
+    ),
     "unpublished": KindInfo("high", True, "The article now answers 404/410."),
     "redirected": KindInfo("medium", False, "The article now redirects to another URL."),
     "published_date": KindInfo("medium", False, "The published date changed."),
     "modified_date": KindInfo("low", False, "The modified date changed (a signal, not an edit)."),
     "metadata": KindInfo(
-        "info", False, "Reading furniture changed: relative times, counters, date lines. Hidden by default."
+        "info",
+        False,
+        "Not an edit: relative times, counters, reading time, date lines, spacing or quote style, lines the site "
+        "repeats on many articles; `details.reason` says which. Hidden by default.",
     ),
 }
 

@@ -9,16 +9,21 @@ import unicodedata
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _BLANKS = re.compile(r"\n{2,}")
+# Control characters (a terminal would obey ESC sequences) are never content. Bidi
+# overrides are kept as the page had them; every surface shows them inert (review/inert.py).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def normalise_text(text: str) -> str:
     """NFC, one space between words, one paragraph per line, no invisible characters.
 
     Zero-width joiners and soft hyphens vanish: readers never see them and sites
-    sprinkle them differently between renders.
+    sprinkle them differently between renders. So do control characters, which
+    only ever serve to fool a terminal.
     """
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
+    text = _CONTROLS.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)

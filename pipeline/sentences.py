@@ -17,11 +17,12 @@ _ABBREVIATIONS = frozenset(
     mr mrs ms dr prof st sr jr gen col lt sgt capt maj adm gov sen rep rev hon pres jan feb mar apr
     jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun no nos vol vs etc e.g i.e approx
     dept est fig inc ltd co corp univ ave blvd mt ft u.s u.k u.n e.u a.m p.m d.c
+    nr bzw ca vgl usw evtl inkl ggf sog hr fr z.b d.h u.a mme mlle av sra srta dra sres pág núm tel pp
     """.split()
 )
 # End of sentence: . ! ? … (and CJK/Devanagari stops), then closing quotes or
-# brackets, then space and a plausible sentence start.
-_BOUNDARY = re.compile(r"([.!?…。！？।]+[\"'”’»)\]]*)(\s+)(?=[\"'“‘«(\[]?[^\s])")
+# brackets, then space (none needed after a CJK stop) and a plausible sentence start.
+_BOUNDARY = re.compile(r"([.!?…。！？।]+[\"'”’»)\]」』]*)((?<=[。！？」』])\s*|\s+)(?=[\"'“‘«(\[「]?[^\s])")
 
 Kind = Literal["equal", "moved", "changed", "removed", "added"]
 
@@ -85,23 +86,68 @@ def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, wa, wb, autojunk=False).ratio()
 
 
-_WORDS = re.compile(r"\w+")
+# Kana and CJK ideographs count one by one: those scripts put no spaces between words.
+_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+")
 PAIR_THRESHOLD = 0.5
+
+
+# Above this many cells the weighted alignment gives way to difflib's.
+_MAX_DP_CELLS = 250_000
+
+
+def _kept(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """The sentences that stayed in place: the common subsequence of identical
+    sentences holding the most text, so that what counts as moved is the
+    smaller block (a moved paragraph, not everything around it)."""
+    pre = 0
+    while pre < min(len(a), len(b)) and a[pre] == b[pre]:
+        pre += 1
+    suf = 0
+    while suf < min(len(a), len(b)) - pre and a[-1 - suf] == b[-1 - suf]:
+        suf += 1
+    kept = [(i, i) for i in range(pre)]
+    mid_a, mid_b = a[pre : len(a) - suf], b[pre : len(b) - suf]
+    if len(mid_a) * len(mid_b) > _MAX_DP_CELLS:
+        blocks = SequenceMatcher(None, mid_a, mid_b, autojunk=False).get_matching_blocks()
+        middle = [(blk.a + k, blk.b + k) for blk in blocks for k in range(blk.size)]
+    else:
+        middle = _heaviest_common(mid_a, mid_b)
+    kept += [(pre + i, pre + j) for i, j in middle]
+    kept += [(len(a) - suf + k, len(b) - suf + k) for k in range(suf)]
+    return kept
+
+
+def _heaviest_common(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    n, m = len(a), len(b)
+    best = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        row, below = best[i], best[i + 1]
+        for j in range(m - 1, -1, -1):
+            if a[i] == b[j]:
+                row[j] = below[j + 1] + len(a[i]) + 1
+            else:
+                row[j] = max(below[j], row[j + 1])
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < n and j < m:
+        if a[i] == b[j] and best[i][j] == best[i + 1][j + 1] + len(a[i]) + 1:
+            out.append((i, j))
+            i, j = i + 1, j + 1
+        elif best[i + 1][j] >= best[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return out
 
 
 def align(old: list[str], new: list[str]) -> list[Pair]:
     """Align two sentence lists; every sentence of either side appears once."""
     a = [comparable(s) for s in old]
     b = [comparable(s) for s in new]
-    pairs: list[Pair] = []
-    left_old: list[int] = []
-    left_new: list[int] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            pairs.extend(Pair("equal", old[i], new[j], i, j) for i, j in zip(range(i1, i2), range(j1, j2), strict=True))
-        else:
-            left_old.extend(range(i1, i2))
-            left_new.extend(range(j1, j2))
+    kept = _kept(a, b)
+    pairs = [Pair("equal", old[i], new[j], i, j) for i, j in kept]
+    left_old = sorted(set(range(len(a))) - {i for i, _ in kept})
+    left_new = sorted(set(range(len(b))) - {j for _, j in kept})
 
     # Identical sentences out of place moved.
     by_text: dict[str, list[int]] = {}
