@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.diff import Segment
+from review.inert import inert
 from storage.models import Article, Change, Check, Version
 
 
@@ -81,7 +82,7 @@ def checks_table(url: str, rows: list[dict[str, Any]]) -> Table:
 def _short(value: str | None, width: int = 90) -> str:
     if value is None:
         return ""
-    value = " ".join(value.split())
+    value = " ".join(inert(value).split())
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
@@ -133,14 +134,14 @@ def diff_text(segments: list[Segment]) -> Text:
     out = Text()
     for seg in segments:
         style = {"equal": "", "delete": "bold red strike", "insert": "bold green underline"}[seg.op]
-        out.append(seg.text, style=style)
+        out.append(inert(seg.text), style=style)
     return out
 
 
 def diff_html(segments: list[Segment]) -> str:
     parts = []
     for seg in segments:
-        text = html.escape(seg.text).replace("\n", "<br>\n")
+        text = html.escape(inert(seg.text)).replace("\n", "<br>\n")
         if seg.op == "delete":
             parts.append(f"<del>{text}</del>")
         elif seg.op == "insert":

@@ -1,0 +1,28 @@
+"""`redline diff --format card|png`: the paste-able diff card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from review.card import CardError, card_html, screenshot
+from storage.models import Version
+
+
+def write_card(url: str, old: Version, new: Version, fmt: str, output: str | None) -> None:
+    html = card_html(url, old, new)
+    if fmt == "card":
+        if output:
+            Path(output).write_text(html, encoding="utf-8")
+            click.echo(f"wrote {output}", err=True)
+        else:
+            click.echo(html)
+        return
+    if not output:
+        raise click.ClickException("--format png needs -o FILE.png")
+    try:
+        screenshot(html, Path(output))
+    except CardError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {output}", err=True)

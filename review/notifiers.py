@@ -1,0 +1,112 @@
+"""Where alerts go: a registry of notifiers keyed by kind.
+
+A target URL picks its notifier: ``http(s)://…`` is a plain webhook (a JSON
+POST); anything else is an apprise URL (``mailto://``, ``slack://``,
+``matrix://``, ``ntfy://``, ``json://`` …). A notifier raises
+:class:`DeliveryError` with the reason when a message did not get through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT = 10.0
+
+
+class DeliveryError(Exception):
+    """A message did not get through; the text says why."""
+
+
+@dataclass(frozen=True)
+class Message:
+    rule: str
+    mode: str  # immediate | digest
+    title: str
+    text: str  # plain text, already made inert
+    changes: list[dict[str, Any]]
+
+
+Notifier = Callable[[str, Message], None]
+NOTIFIERS: dict[str, Notifier] = {}
+
+
+def notifier(kind: str) -> Callable[[Notifier], Notifier]:
+    def register(fn: Notifier) -> Notifier:
+        NOTIFIERS[kind] = fn
+        return fn
+
+    return register
+
+
+def kind_of(target: str) -> str:
+    return "webhook" if urlsplit(target).scheme in ("http", "https") else "apprise"
+
+
+def target_problem(target: str) -> str | None:
+    """Why a target cannot be used, or None."""
+    if kind_of(target) == "webhook":
+        return None if urlsplit(target).netloc else "a webhook URL needs a host"
+    import apprise
+
+    return None if apprise.Apprise().add(target) else "apprise does not know this kind of URL"
+
+
+def redact(target: str) -> str:
+    """A target as logs and tables show it: without user name or password."""
+    parts = urlsplit(target)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else target
+
+
+@notifier("webhook")
+def send_webhook(target: str, message: Message) -> None:
+    """POST the message as JSON: rule, mode, title, text and the changes in the API's shape."""
+    body = json.dumps(
+        {
+            "rule": message.rule,
+            "mode": message.mode,
+            "title": message.title,
+            "text": message.text,
+            "changes": message.changes,
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+    request = urllib.request.Request(
+        target, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "redline-alerts"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code} from {redact(target)}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"{redact(target)} unreachable: {reason}") from None
+
+
+@notifier("apprise")
+def send_apprise(target: str, message: Message) -> None:
+    """Send title and text through apprise (e-mail, Slack, Matrix, ntfy…)."""
+    import apprise
+
+    sender = apprise.Apprise()
+    if not sender.add(target):
+        raise DeliveryError(f"apprise does not know {redact(target)}")
+    with apprise.LogCapture(level=logging.WARNING) as log:
+        ok = sender.notify(title=message.title, body=message.text, body_format=apprise.NotifyFormat.TEXT)
+        reason = " ".join(str(log.getvalue()).split())[-300:]
+    if not ok:
+        raise DeliveryError(f"apprise could not deliver to {redact(target)}: {reason or 'no reason given'}")
+
+
+def deliver(target: str, message: Message) -> None:
+    NOTIFIERS[kind_of(target)](target, message)

@@ -1,0 +1,48 @@
+"""The Jinja2 environment shared by the web UI, the HTML report and the diff card.
+
+Autoescaping is on for every template, and every piece of article text goes
+through the ``t`` filter first, which makes bidi and zero-width characters
+visible (see review/inert.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from review.inert import inert
+from review.render import iso
+from storage.review_queries import outlet_of
+
+
+def _when(value: dt.datetime | None) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _query(params: list[tuple[str, str]], **extra: Any) -> str:
+    pairs = [(k, v) for k, v in params if k not in extra] + [(k, str(v)) for k, v in extra.items() if v is not None]
+    return urlencode(pairs)
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("review", "templates"),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["t"] = inert
+    env.filters["iso"] = iso
+    env.filters["when"] = _when
+    env.filters["outlet"] = outlet_of
+    env.globals["query"] = _query
+    return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context)
