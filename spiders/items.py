@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,10 @@ class FetchedPage:
     # sha1 of this body and of the last 200 body: equal bytes need no extraction.
     body_hash: str | None = None
     previous_body_hash: str | None = None
+    # When the response (or the failure) arrived, UTC; orders racing fetches.
+    fetched_at: dt.datetime | None = None
+    # Seconds a 429/503 asked us to wait before the next request.
+    retry_after: float | None = None
     # Filled in by ExtractPipeline.
     extracted: Any = None
     extraction_error: str | None = None
@@ -29,3 +34,22 @@ class FetchedPage:
     def same_body(self) -> bool:
         """The server sent exactly the bytes it sent last time."""
         return self.body_hash is not None and self.body_hash == self.previous_body_hash
+
+
+@dataclass
+class Link:
+    """An article as a source lists it."""
+
+    url: str
+    headline: str | None = None
+    published_at: dt.datetime | None = None
+
+
+@dataclass
+class DiscoveredLinks:
+    """One run of one source: the links it listed, or why it could not be read."""
+
+    source_id: int
+    links: list[Link] = field(default_factory=list)
+    http_status: int | None = None
+    error: str | None = None

@@ -1,0 +1,265 @@
+"""`redline run`, `redline status`, `redline schedule`: the daemon and what it is doing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import func, select
+
+from review import render
+from storage.db import session_scope
+from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_METRICS_PORT = 9311
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="One cycle (discovery, then every due article), then exit: for cron.")
+@click.option(
+    "--time-scale", type=float, default=1.0, show_default=True, help="Divide every interval by this (demos and tests)."
+)
+@click.option("--duration", type=float, help="Stop cleanly after this many seconds.")
+@click.option(
+    "--metrics-port", type=int, help=f"Prometheus metrics on 127.0.0.1 (default {DEFAULT_METRICS_PORT}; 0: off)."
+)
+@click.option("--batch-size", type=int, help="Articles per recheck batch (default 500).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="redline.toml: sources, policy, daemon.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting override.")
+@click.option(
+    "--role",
+    type=click.Choice(["single", "scheduler"]),
+    default="single",
+    show_default=True,
+    help="scheduler: lead `redline worker` processes through Redis (needs PostgreSQL).",
+)
+@click.option("--redis", "redis_url", envvar="REDLINE_REDIS", help="Redis URL for --role scheduler.")
+@click.pass_obj
+def run(
+    obj: Any,
+    once: bool,
+    time_scale: float,
+    duration: float | None,
+    metrics_port: int | None,
+    batch_size: int | None,
+    config_path: str | None,
+    overrides: tuple[str, ...],
+    role: str,
+    redis_url: str | None,
+) -> None:
+    """Run the daemon: discover articles, re-check them as they age, record every change."""
+    from review.cli import parse_setting
+    from scheduler import DaemonOptions, run_daemon
+
+    if time_scale <= 0:
+        raise click.BadParameter("must be positive", param_hint="--time-scale")
+    recheck: dict[str, Any] = {}
+    daemon_conf: dict[str, Any] = {}
+    if config_path:
+        recheck, daemon_conf = _apply_config(obj.db, config_path)
+    options = DaemonOptions(
+        db_url=obj.db,
+        once=once,
+        time_scale=time_scale,
+        duration=duration,
+        metrics_port=metrics_port
+        if metrics_port is not None
+        else daemon_conf.get("metrics_port", DEFAULT_METRICS_PORT),
+        batch_size=batch_size or daemon_conf.get("batch_size", 500),
+        settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().level), **dict(map(parse_setting, overrides))},
+        recheck=recheck,
+        role=role,
+        redis_url=redis_url,
+    )
+    if role == "scheduler" and not obj.db.startswith("postgresql"):
+        raise click.ClickException("--role scheduler needs PostgreSQL (leadership is a PostgreSQL advisory lock)")
+    raise SystemExit(run_daemon(options))
+
+
+def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    from config import ConfigError, apply_config, load_config
+
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with session_scope(db_url) as session:
+        apply_config(session, config, path)
+    return dict(config.recheck or {}), dict(config.daemon or {})
+
+
+def status_data(db_url: str) -> dict[str, Any]:
+    now = utcnow()
+    with session_scope(db_url) as session:
+        state = session.get(DaemonState, 1)
+        counts = dict(session.execute(select(Article.status, func.count()).group_by(Article.status)).tuples().all())
+        due_filter = (Article.status == ArticleStatus.ACTIVE) & (
+            (Article.next_check_at.is_(None)) | (Article.next_check_at <= now)
+        )
+        due = session.scalar(select(func.count()).where(due_filter)) or 0
+        next_due = session.scalar(select(func.min(Article.next_check_at)).where(Article.status == ArticleStatus.ACTIVE))
+        failing = dict(
+            session.execute(
+                select(Article.source_id, func.count())
+                .where(Article.consecutive_failures > 0)
+                .group_by(Article.source_id)
+            )
+            .tuples()
+            .all()
+        )
+        per_source = dict(
+            session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).tuples().all()
+        )
+        sources = [
+            {
+                "id": s.id,
+                "name": s.name,
+                "url": s.url,
+                "kind": s.kind,
+                "every_seconds": s.every_seconds,
+                "last_run_at": render.iso(s.last_run_at),
+                "next_run_at": render.iso(s.next_run_at),
+                "articles": per_source.get(s.id, 0),
+                "articles_found": s.articles_found,
+                "errors": s.error_count,
+                "last_error": s.last_error,
+                "failing_articles": failing.get(s.id, 0),
+                "edit_rate": s.edit_rate,
+            }
+            for s in session.scalars(select(Source).order_by(Source.id))
+        ]
+    daemon: dict[str, Any] = {"status": "never started", "alive": False}
+    if state is not None:
+        beat_limit = dt.timedelta(seconds=max(90.0, 3 * 30.0 / (state.time_scale or 1)))
+        alive = state.status == "running" and state.heartbeat_at is not None and now - state.heartbeat_at < beat_limit
+        daemon = {
+            "status": state.status if alive or state.status != "running" else "not responding",
+            "alive": alive,
+            "pid": state.pid,
+            "host": state.host,
+            "role": state.role,
+            "started_at": render.iso(state.started_at),
+            "heartbeat_at": render.iso(state.heartbeat_at),
+            "stopped_at": render.iso(state.stopped_at),
+            "time_scale": state.time_scale,
+            "cycles": state.cycles,
+            "last_cycle_at": render.iso(state.last_cycle_at),
+            "last_cycle_seconds": state.last_cycle_seconds,
+            "last_cycle_pages": state.last_cycle_pages,
+            "job_errors": state.job_errors,
+            "last_job_error": state.last_job_error,
+        }
+    return {
+        "daemon": daemon,
+        "articles": {str(k): v for k, v in counts.items()},
+        "due": due,
+        "next_due_at": render.iso(next_due),
+        "failing_articles": sum(failing.values()),
+        "sources": sources,
+    }
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def status(obj: Any, fmt: str) -> None:
+    """Daemon and source health: last cycle, due backlog, errors per source."""
+    data = status_data(obj.db)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    d = data["daemon"]
+    console = Console(highlight=False)
+    console.print(
+        Text.assemble(
+            ("daemon ", "bold"),
+            (d["status"], "green" if d["alive"] else "yellow"),
+            f"  cycles {d.get('cycles', 0)}, last {d.get('last_cycle_at') or '-'}"
+            f" ({d.get('last_cycle_pages') or 0} pages in {d.get('last_cycle_seconds') or 0:.1f} s),"
+            f" job errors {d.get('job_errors', 0)}",
+        )
+    )
+    console.print(f"articles {data['articles']}, due now {data['due']}, failing {data['failing_articles']}")
+    table = Table(header_style="bold")
+    for col in ("source", "kind", "articles", "last run", "next run", "errors", "last error"):
+        table.add_column(col, overflow="fold")
+    for s in data["sources"]:
+        table.add_row(
+            Text(s["name"] or s["url"]),
+            s["kind"],
+            str(s["articles"]),
+            s["last_run_at"] or "-",
+            s["next_run_at"] or "-",
+            str(s["errors"]),
+            Text(s["last_error"] or ""),
+        )
+    console.print(table)
+
+
+@click.command()
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def schedule(obj: Any, limit: int, fmt: str) -> None:
+    """What is due next, and why (the recheck policy's reasoning for each article)."""
+    from pipeline.recheck import RecheckPolicy
+
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    with session_scope(obj.db) as session:
+        state = session.get(DaemonState, 1)
+        policy = RecheckPolicy(time_scale=state.time_scale if state else 1.0)
+        query = (
+            select(Article)
+            .where(Article.status == ArticleStatus.ACTIVE)
+            .order_by(Article.next_check_at.is_(None).desc(), Article.next_check_at)
+            .limit(limit)
+        )
+        for a in session.scalars(query):
+            born = min(a.first_seen_at, a.listed_published_at or a.first_seen_at)
+            if a.last_checked_at is None:
+                why = "new: never checked"
+            else:
+                _, why = policy.plan(
+                    born=born,
+                    now=a.last_checked_at,
+                    failures=a.consecutive_failures,
+                    last_changed=a.last_changed_at,
+                    edit_rate=a.source.edit_rate if a.source else None,
+                )
+            rows.append(
+                {
+                    "url": a.url,
+                    "next_check_at": render.iso(a.next_check_at),
+                    "due_in_seconds": None if a.next_check_at is None else (a.next_check_at - now).total_seconds(),
+                    "age_seconds": (now - born).total_seconds(),
+                    "versions": a.version_count,
+                    "why": why,
+                }
+            )
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(header_style="bold")
+    for col in ("due", "article", "versions", "why"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        due = r["due_in_seconds"]
+        when = "now" if due is None or due <= 0 else f"in {_human(due)}"
+        table.add_row(when, Text(r["url"]), str(r["versions"]), Text(r["why"]))
+    Console(highlight=False).print(table)
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"

@@ -1,0 +1,380 @@
+"""The daemon (`redline run`): when to crawl what, for months, in one process.
+
+One long-lived process runs Scrapy's asyncio reactor; APScheduler 3.x's
+``AsyncIOScheduler`` shares its event loop and owns three kinds of jobs:
+
+``discover:<id>``  one per source, every ``source.every_seconds``: read the feed,
+                   sitemap or front page and track the articles it lists;
+``recheck``        every minute: fetch a batch of due articles (a fresh crawler
+                   through ``AsyncCrawlerRunner`` each time), with a per-domain budget;
+``housekeeping``   every 30 s: sync source jobs with the database, outlet edit
+                   rates, the heartbeat that ``redline status`` reads, metrics gauges.
+
+Every job has ``max_instances=1`` and ``coalesce=True``: a slow cycle delays
+the next instead of stacking copies. A job that raises is logged and counted
+(``EVENT_JOB_ERROR``) and the daemon goes on. The schedule lives in the
+database (``next_check_at``, ``next_run_at``), so a restart resumes it.
+SIGTERM/SIGINT stop scheduling, let the cycle in flight finish (each page is
+its own transaction) and exit 0 within 30 s.
+
+``--role scheduler`` (distributed mode, docs/scaling.md) holds leadership
+through a PostgreSQL advisory lock and hands due articles to ``redline worker``
+processes through Redis instead of fetching them itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select
+
+from review.metrics import Metrics
+from storage.db import open_database, session_scope
+from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
+from storage.queries import ArticleRef, articles_to_check
+
+logger = logging.getLogger(__name__)
+
+RECHECK_EVERY = 60.0  # seconds between recheck batches (divided by the time scale)
+HOUSEKEEPING_EVERY = 30.0
+MIN_INTERVAL = 0.5  # however fast the clock, jobs never spin faster than this
+STOP_GRACE = 20.0  # seconds the cycle in flight gets after SIGTERM before its crawlers are stopped
+
+
+@dataclass
+class DaemonOptions:
+    db_url: str
+    once: bool = False
+    time_scale: float = 1.0
+    duration: float | None = None  # stop cleanly after this many real seconds
+    metrics_port: int | None = None  # None or 0: no metrics server
+    batch_size: int = 500
+    settings: dict[str, Any] = field(default_factory=dict)  # Scrapy settings overrides (-s, config)
+    recheck: dict[str, Any] = field(default_factory=dict)  # the [recheck] config table
+    role: str = "single"  # single | scheduler
+    redis_url: str | None = None
+    on_cycle: Callable[[dict[str, Any]], None] | None = None
+
+
+class Daemon:
+    def __init__(self, options: DaemonOptions, loop: asyncio.AbstractEventLoop):
+        from scrapy.crawler import AsyncCrawlerRunner
+
+        from pipeline.recheck import RecheckPolicy
+        from spiders.runner import build_settings
+
+        self.opts = options
+        self.loop = loop
+        self.db_url = open_database(options.db_url)
+        scale = options.time_scale
+        self.policy = RecheckPolicy.from_mapping(options.recheck, time_scale=scale)
+        settings = build_settings(
+            self.db_url,
+            {"REDLINE_TIME_SCALE": scale, "REDLINE_RECHECK": options.recheck, **options.settings},
+        )
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+        self.runner = AsyncCrawlerRunner(settings)
+        self.scheduler = AsyncIOScheduler(event_loop=loop, job_defaults={"coalesce": True, "max_instances": 1})
+        self.scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+        self.metrics = Metrics()
+        self.stopping = False
+        self.exit_code = 0
+        self.leader: Any = None
+        self.redis: Any = None
+
+    def every(self, seconds: float) -> float:
+        return max(MIN_INTERVAL, seconds / self.opts.time_scale)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self.request_stop, sig.name)
+        if self.opts.metrics_port:
+            self.metrics.serve(self.opts.metrics_port)
+        if self.opts.role == "scheduler":
+            self._start_distributed()
+        self._write_state(status="running", started=True)
+        logger.info("daemon started (role %s, time scale %g)", self.opts.role, self.opts.time_scale)
+        if self.opts.once:
+            try:
+                await self.run_once()
+            finally:
+                await self.stop("--once finished")
+            return
+        self.scheduler.add_job(
+            self.housekeeping,
+            "interval",
+            seconds=self.every(HOUSEKEEPING_EVERY),
+            id="housekeeping",
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
+        self.scheduler.add_job(
+            self.recheck,
+            "interval",
+            seconds=self.every(RECHECK_EVERY),
+            id="recheck",
+            next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.2),
+        )
+        self.scheduler.start()
+        if self.opts.duration:
+            self.loop.call_later(self.opts.duration, self.request_stop, f"--duration {self.opts.duration:g} s")
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stopping:
+            self.loop.create_task(self.stop(reason))
+
+    async def stop(self, reason: str) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        logger.info("stopping: %s", reason)
+        # Pause, not shut down: shutting down cancels the running jobs, and with them the cycle in flight.
+        if self.scheduler.running:
+            self.scheduler.pause()
+        try:
+            await asyncio.wait_for(self.runner.join(), timeout=STOP_GRACE)
+        except TimeoutError:
+            logger.warning("the cycle in flight did not finish in %.0f s: stopping its crawlers", STOP_GRACE)
+            await self.runner.stop()
+        await asyncio.sleep(0)  # let the finished job report back before the executor goes
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.leader is not None:
+            self.leader.release()
+        self._write_state(status="stopped")
+        _reactor().stop()
+
+    def _job_failed(self, event: JobExecutionEvent) -> None:
+        job = event.job_id.split(":")[0]
+        logger.error("job %s raised %r; the daemon goes on", event.job_id, event.exception)
+        self.metrics.job_errors.labels(job).inc()
+        with session_scope(self.db_url) as session:
+            state = self._state(session)
+            state.job_errors += 1
+            state.last_job_error = f"{event.job_id}: {event.exception!r}"[:2000]
+
+    # -- jobs -------------------------------------------------------------------------------
+    async def run_once(self) -> None:
+        """One cycle for cron: discovery of every due source, then every due article, in batches."""
+        await self.discover_due_sources()
+        for _ in range(100):
+            if not await self.recheck():
+                break
+
+    async def recheck(self) -> int:
+        """Fetch one batch of due articles (or, as the leader, hand it to the workers)."""
+        if self.opts.role == "scheduler":
+            return self._dispatch()
+        refs = self.due_batch()
+        if not refs:
+            return 0
+        from scrapy import signals
+
+        from spiders.article import ArticleSpider
+
+        started = time.monotonic()
+        crawler = self.runner.create_crawler(ArticleSpider)
+        crawler.signals.connect(lambda item, **_: self.metrics.page(item), signal=signals.item_scraped, weak=False)
+        await self.runner.crawl(crawler, refs=refs)
+        seconds = time.monotonic() - started
+        self.metrics.cycle.observe(seconds)
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        outcomes = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("redline/checks/")}
+        self._cycle_done(len(refs), seconds, outcomes)
+        return len(refs)
+
+    async def discover(self, source_id: int) -> None:
+        if self.opts.role == "scheduler" and not self.leader.held:
+            return
+        from spiders.discovery import DiscoverySpider
+
+        await self.runner.crawl(DiscoverySpider, source_ids=[source_id])
+
+    async def discover_due_sources(self) -> None:
+        now = utcnow()
+        with session_scope(self.db_url) as session:
+            due = session.scalars(
+                select(Source.id).where((Source.next_run_at.is_(None)) | (Source.next_run_at <= now))
+            ).all()
+        if due:
+            from spiders.discovery import DiscoverySpider
+
+            await self.runner.crawl(DiscoverySpider, source_ids=list(due))
+
+    async def housekeeping(self) -> None:
+        self._sync_source_jobs()
+        with session_scope(self.db_url) as session:
+            self._update_edit_rates(session)
+            self.metrics.due.set(self.due_count(session))
+            for status, n in session.execute(select(Article.status, func.count()).group_by(Article.status)):
+                self.metrics.tracked.labels(status).set(n)
+            self._state(session).heartbeat_at = utcnow()
+        if self.opts.role == "scheduler":
+            self.leader.try_acquire()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def due_batch(self) -> list[ArticleRef]:
+        """Due articles, most overdue first, at most ``domain_budget`` per host."""
+        with session_scope(self.db_url) as session:
+            candidates = articles_to_check(session, limit=self.opts.batch_size * 4)
+        per_host: Counter[str] = Counter()
+        batch = []
+        for ref in candidates:
+            host = urlsplit(ref.url).hostname or ""
+            if per_host[host] >= self.policy.domain_budget:
+                continue
+            per_host[host] += 1
+            batch.append(ref)
+            if len(batch) >= self.opts.batch_size:
+                break
+        return batch
+
+    @staticmethod
+    def due_count(session: Any) -> int:
+        now = utcnow()
+        query = select(func.count()).where(
+            Article.status == ArticleStatus.ACTIVE, (Article.next_check_at.is_(None)) | (Article.next_check_at <= now)
+        )
+        return int(session.scalar(query) or 0)
+
+    def _sync_source_jobs(self) -> None:
+        """One discovery job per source; sources added or removed while running are picked up here."""
+        with session_scope(self.db_url) as session:
+            sources = {s.id: (s.every_seconds, s.next_run_at) for s in session.scalars(select(Source))}
+        wanted = {f"discover:{sid}" for sid in sources}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("discover:") and job.id not in wanted:
+                job.remove()
+        now = dt.datetime.now(dt.UTC)
+        for sid, (every, next_run) in sources.items():
+            job_id = f"discover:{sid}"
+            if self.scheduler.get_job(job_id) is None:
+                first = max(now, next_run.replace(tzinfo=dt.UTC)) if next_run else now
+                self.scheduler.add_job(
+                    self.discover, "interval", args=[sid], id=job_id, seconds=self.every(every), next_run_time=first
+                )
+
+    def _update_edit_rates(self, session: Any) -> None:
+        rows = session.execute(
+            select(
+                Article.source_id,
+                func.count(),
+                func.sum((Article.version_count >= 2).cast(type_=Source.articles_found.type)),
+            )
+            .where(Article.source_id.is_not(None), Article.version_count >= 1)
+            .group_by(Article.source_id)
+        )
+        for source_id, fetched, revised in rows:
+            source = session.get(Source, source_id)
+            if source is not None:
+                source.edit_rate = (revised or 0) / fetched if fetched >= 20 else None
+
+    def _cycle_done(self, pages: int, seconds: float, outcomes: dict[str, int]) -> None:
+        with session_scope(self.db_url) as session:
+            state = self._state(session)
+            state.cycles += 1
+            state.last_cycle_at = state.heartbeat_at = utcnow()
+            state.last_cycle_seconds = seconds
+            state.last_cycle_pages = pages
+        logger.info("cycle: %d page(s) in %.1f s %s", pages, seconds, outcomes)
+        if self.opts.on_cycle:
+            self.opts.on_cycle({"pages": pages, "seconds": seconds, "outcomes": outcomes})
+
+    @staticmethod
+    def _state(session: Any) -> DaemonState:
+        state = session.get(DaemonState, 1)
+        if state is None:
+            state = DaemonState(id=1, status="stopped", cycles=0, job_errors=0, time_scale=1.0)
+            session.add(state)
+        return state
+
+    def _write_state(self, *, status: str, started: bool = False) -> None:
+        with session_scope(self.db_url) as session:
+            state = self._state(session)
+            state.status = status
+            state.heartbeat_at = utcnow()
+            if started:
+                state.pid, state.host, state.role = os.getpid(), socket.gethostname(), self.opts.role
+                state.started_at, state.stopped_at = utcnow(), None
+                state.time_scale = self.opts.time_scale
+            else:
+                state.stopped_at = utcnow()
+
+    # -- distributed mode ---------------------------------------------------------------------
+    def _start_distributed(self) -> None:
+        import redis
+
+        from storage.leader import LeaderLock
+
+        self.leader = LeaderLock(self.db_url)
+        self.redis = redis.Redis.from_url(self.opts.redis_url or "redis://127.0.0.1:6379/0")
+        self.redis.ping()
+        if not self.leader.try_acquire():
+            logger.info("standing by: another scheduler holds the leadership")
+
+    def _dispatch(self) -> int:
+        if not self.leader.try_acquire():
+            return 0
+        from spiders.distributed import DEFAULT_LEASE, dispatch_due
+
+        # A lease covers a worker's fetch, which no time scale makes faster: never under 30 s.
+        lease = max(DEFAULT_LEASE / self.opts.time_scale, dt.timedelta(seconds=30))
+        return dispatch_due(self.db_url, self.redis, lease=lease, limit=self.opts.batch_size)
+
+
+class _ExpectedSkips(logging.Filter):
+    """max_instances=1 makes a slow cycle skip the next run on purpose: not worth a warning each time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+def run_daemon(options: DaemonOptions) -> int:
+    """Run until stopped (signal, --once, --duration); returns the exit status."""
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    reactor = _reactor()
+    logging.getLogger("apscheduler.scheduler").addFilter(_ExpectedSkips())
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # no "Running job" per run
+    loop = asyncio.get_event_loop()
+    daemon = Daemon(options, loop)
+
+    def begin() -> None:
+        task = loop.create_task(daemon.start())
+        task.add_done_callback(_crash_if_failed(daemon))
+
+    reactor.callWhenRunning(begin)
+    reactor.run(installSignalHandlers=False)
+    return daemon.exit_code
+
+
+def _crash_if_failed(daemon: Daemon) -> Callable[[asyncio.Task[None]], None]:
+    def check(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("the daemon could not start: %r", task.exception())
+            daemon.exit_code = 1
+            if _reactor().running:
+                _reactor().stop()
+
+    return check
+
+
+def _reactor() -> Any:
+    """The installed Twisted reactor (untyped: Twisted's interfaces do not describe it)."""
+    from twisted.internet import reactor
+
+    return reactor
