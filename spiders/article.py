@@ -8,6 +8,7 @@ pipelines.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import logging
 import time
@@ -15,12 +16,22 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from spiders.items import FetchedPage
 from storage.db import open_database, session_scope
+from storage.models import utcnow
 from storage.queries import ArticleRef, articles_to_check
 
 logger = logging.getLogger(__name__)
@@ -89,6 +100,8 @@ class ArticleSpider(scrapy.Spider):
             error=None if html is not None or response.status != 200 else "response is not text",
             body_hash=hashlib.sha1(response.body).hexdigest() if response.status == 200 else None,
             previous_body_hash=meta.get("body_hash"),
+            retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
+            fetched_at=utcnow(),
         )
 
     def failed(self, failure: Failure) -> Any:
@@ -96,14 +109,59 @@ class ArticleSpider(scrapy.Spider):
         status = None
         if isinstance(failure.value, HttpError):
             status = failure.value.response.status
-        error = failure.getErrorMessage() or failure.type.__name__  # type: ignore[union-attr]
-        if "robots.txt" in error.lower() or failure.type.__name__ == "IgnoreRequest":  # type: ignore[union-attr]
-            error = f"forbidden by robots.txt: {error}"
+        error = describe_failure(failure)
         logger.info("fetch failed %s: %s", request.url, error)
         yield FetchedPage(
             article_id=request.meta["article_id"],
             url=request.url,
             http_status=status,
             duration_ms=(time.monotonic() - request.meta["started"]) * 1000,
-            error=f"{failure.type.__name__}: {error}",  # type: ignore[union-attr]
+            error=error,
+            fetched_at=utcnow(),
         )
+
+
+# What a failed download means, for the article's last_error (the raw message follows).
+FAILURE_MEANINGS: dict[type[BaseException], str] = {
+    DownloadTimeoutError: "timeout: no complete response within DOWNLOAD_TIMEOUT",
+    ResponseDataLossError: "the response body was cut short (data loss)",
+    DownloadConnectionRefusedError: "connection refused",
+    CannotResolveHostError: "the host name does not resolve",
+    DownloadCancelledError: "download cancelled (larger than DOWNLOAD_MAXSIZE?)",
+    DownloadFailedError: "the connection failed",
+}
+# IgnoreRequest carries its reason only in its message.
+IGNORED_MEANINGS = (
+    ("robots.txt", "forbidden by robots.txt"),
+    ("refused target", "refused"),
+    ("redirect", "too many redirects (a redirect loop?)"),
+    ("maxsize", "larger than DOWNLOAD_MAXSIZE"),
+    ("max size", "larger than DOWNLOAD_MAXSIZE"),
+)
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line a reader understands, then the exception as Scrapy/Twisted gave it."""
+    exc = failure.value
+    name = type(exc).__name__
+    raw = failure.getErrorMessage() or name
+    meaning = next((text for cls, text in FAILURE_MEANINGS.items() if isinstance(exc, cls)), None)
+    if isinstance(exc, IgnoreRequest):
+        meaning = next((text for key, text in IGNORED_MEANINGS if key in raw.lower()), "request dropped")
+    if meaning is None and "reset" in raw.lower():
+        meaning = "the connection was reset"
+    return f"{meaning}: {name}: {raw}" if meaning else f"{name}: {raw}"
+
+
+def retry_after(value: bytes | None, now: float | None = None) -> float | None:
+    """Seconds a 429/503 asks us to wait: delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))

@@ -1,0 +1,44 @@
+"""Article text is hostile input: stored as text, inert wherever the CLI shows it."""
+
+from __future__ import annotations
+
+import html
+
+from tests.articles import TRUCE_V1, article_page
+from tests.conftest import Redline
+from tests.localsite import LocalSite
+
+HOSTILE = [
+    '<script>alert("owned")</script> appeared in the comment section quoted by the article.',
+    '<img src=x onerror="alert(1)"> and <a href="javascript:alert(2)">a link</a> were quoted verbatim.',
+    "Terminal trick: \x1b[2J\x1b]8;;http://evil.example\x07click\x1b]8;;\x07 and [bold red]markup[/] too.",
+    "Bidi spoof: \u202eevil.exe\u202c and zero\u200bwidth and Hebrew שלום and Arabic سلام stay readable.",
+    "A very long line " + "x" * 200_000,
+]
+
+
+def test_hostile_text_is_stored_as_text_and_shown_inert(site: LocalSite, redline: Redline) -> None:
+    # The page escapes the text, as a news site quoting it would: it is article *text*.
+    url = site.put("/h", article_page(TRUCE_V1.title, TRUCE_V1.paragraphs))
+    redline("track", url)
+    redline("crawl", "--all")
+    site.put("/h", article_page(TRUCE_V1.title, [*TRUCE_V1.paragraphs, *HOSTILE]))
+    redline("crawl", "--all")
+
+    text = redline.json("history", url)["versions"][-1]["text"]
+    assert '<script>alert("owned")</script>' in text  # kept as the words the article printed
+    assert "שלום" in text and "سلام" in text
+    assert not any(ch in text for ch in "\x1b\x07\u200b"), "control characters are never content"
+    assert "evil.exe" in text  # (trafilatura drops bidi overrides from body text; titles keep them)
+
+    page = redline("diff", url, "--format", "html").stdout
+    assert "<script" not in page and "<img" not in page and 'href="javascript:' not in page
+    assert html.escape('<script>alert("owned")</script>') in page
+    assert "Content-Security-Policy" in page
+
+    assert "\u202e" not in page
+    for args in (("changes",), ("diff", url), ("history", url)):
+        out = redline(*args).stdout
+        assert "\x1b" not in out, f"redline {' '.join(args)} printed an escape sequence"
+        assert "\u202e" not in out, f"redline {' '.join(args)} printed a bidi override"
+    assert "[bold red]markup[/]" in redline("diff", url).stdout.replace("\n", "")
