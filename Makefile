@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
+# Two processes: most tests wait on subprocesses and servers, not the CPU.
+# Tests marked `alone` restart PostgreSQL under everyone's feet: they run last, by themselves.
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --durations=15 -m "not alone"
+	$(BIN)/pytest -q -m alone
 
 test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/crawl_throughput.py
+
+# The crash loop with 20 kill -9s (make test runs 5).
+soak: $(STAMP)
+	REDLINE_CRASH_ITERATIONS=20 $(BIN)/pytest -q -s tests/test_crash.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

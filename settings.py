@@ -25,17 +25,30 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Not 429: a site asking us to slow down gets its Retry-After honoured by the
+# recheck schedule, not an immediate retry.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 REDIRECT_MAX_TIMES = 10
 
 # redline does its own conditional GETs with the stored ETag/Last-Modified.
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control opens an HTTP port per crawl: not on a news-watching server.
+REMOTE_CONTROL_ENABLED = False
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
+DOWNLOADER_MIDDLEWARES = {
+    # Before everything else, so redirect hops pass through it too.
+    "spiders.safety.SafeTargetsMiddleware": 50,
+    # Scrapy's own lets requests that wait for robots.txt through (see spiders/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.robots.WaitingAwareRobotsTxtMiddleware": 100,
+}
+
 ITEM_PIPELINES = {
+    "pipeline.discovered.DiscoveryPipeline": 200,
     "pipeline.pipelines.ExtractPipeline": 300,
     "pipeline.pipelines.StorePipeline": 800,
 }
@@ -51,3 +64,10 @@ REDLINE_STORE_RAW_HTML = True
 REDLINE_SITE_OVERRIDES: dict[str, dict[str, object]] = {}
 # An extraction this much shorter than the last version is a broken page, not an edit.
 REDLINE_MIN_TEXT_RATIO = 0.2
+# Fetch private/loopback addresses (tests, the demo, intranets). Also the env
+# variable REDLINE_ALLOW_PRIVATE=1. Off by default: see spiders/safety.py.
+REDLINE_ALLOW_PRIVATE = False
+# Compress the daemon's clock (demos, tests): `redline run --time-scale N`.
+REDLINE_TIME_SCALE = 1.0
+# The recheck policy's [recheck] table from redline.toml (pipeline/recheck.py); empty = defaults.
+REDLINE_RECHECK: dict[str, object] = {}

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SETTINGS = {
+    "REDLINE_ALLOW_PRIVATE": True,  # the bench site is on loopback addresses
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 64,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,

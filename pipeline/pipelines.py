@@ -11,9 +11,10 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from pipeline.extract import SiteOverrides, extract
+from pipeline.recheck import RecheckPolicy
 from pipeline.store import store_page
 from spiders.items import FetchedPage
-from storage.db import open_database, session_scope
+from storage.db import open_database, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,14 @@ class ExtractPipeline:
 class StorePipeline:
     """Writes each page's check, version and changes in one transaction."""
 
-    def __init__(self, db_url: str, keep_raw: bool, min_ratio: float, stats: StatsCollector):
+    def __init__(
+        self, db_url: str, keep_raw: bool, min_ratio: float, stats: StatsCollector, policy: RecheckPolicy | None = None
+    ):
         self.db_url = db_url
         self.keep_raw = keep_raw
         self.min_ratio = min_ratio
         self.stats = stats
+        self.policy = policy or RecheckPolicy()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -64,13 +68,21 @@ class StorePipeline:
             crawler.settings.getbool("REDLINE_STORE_RAW_HTML", True),
             crawler.settings.getfloat("REDLINE_MIN_TEXT_RATIO", 0.2),
             crawler.stats,
+            RecheckPolicy.from_mapping(
+                crawler.settings.getdict("REDLINE_RECHECK"),
+                time_scale=crawler.settings.getfloat("REDLINE_TIME_SCALE", 1),
+            ),
         )
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
-        with session_scope(self.db_url) as session:
-            result = store_page(session, item, keep_raw=self.keep_raw, min_ratio=self.min_ratio)
+        result = transaction(
+            self.db_url,
+            lambda session: store_page(
+                session, item, keep_raw=self.keep_raw, min_ratio=self.min_ratio, policy=self.policy
+            ),
+        )
         self.stats.inc_value(f"redline/checks/{result.outcome.value}")
         for kind in result.change_kinds:
             self.stats.inc_value(f"redline/changes/{kind}")

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from pipeline.background import background_for, fold_into_flipflop
 from pipeline.classify import Snapshot, classify
 from pipeline.extract import Extracted
+from pipeline.kinds import KINDS
 from pipeline.normalise import fingerprint
-from pipeline.recheck import next_check
+from pipeline.recheck import DEFAULT_POLICY, RecheckPolicy
 from spiders.items import FetchedPage
 from storage import queries
 from storage.models import Article, ArticleStatus, CheckOutcome, Version, utcnow
@@ -78,6 +80,7 @@ def store_page(
     keep_raw: bool = True,
     min_ratio: float = 0.2,
     now: dt.datetime | None = None,
+    policy: RecheckPolicy = DEFAULT_POLICY,
 ) -> StoreResult:
     """Record one fetch of one article."""
     now = now or utcnow()
@@ -87,12 +90,25 @@ def store_page(
     if article is None:
         logger.warning("fetched article %d no longer exists", page.article_id)
         return StoreResult(CheckOutcome.ERROR)
+    fetched_at = page.fetched_at or now
+    if article.last_checked_at is not None and fetched_at < article.last_checked_at:
+        # Another worker stored a later fetch of this article first: keep the record, apply nothing.
+        queries.add_check(
+            session,
+            article.id,
+            checked_at=fetched_at,
+            http_status=page.http_status,
+            outcome=CheckOutcome.SUPERSEDED,
+            error=f"fetched before the check stored at {article.last_checked_at:%Y-%m-%d %H:%M:%S}",
+            duration_ms=page.duration_ms,
+        )
+        return StoreResult(CheckOutcome.SUPERSEDED)
     latest = queries.latest_version(session, article.id)
     outcome, error = _outcome(page, latest, min_ratio)
     kinds: list[str] = []
     seq: int | None = latest.seq if latest else None
 
-    article.last_checked_at = now
+    article.last_checked_at = fetched_at
     if outcome == CheckOutcome.ERROR:
         article.consecutive_failures += 1
         article.last_error = error
@@ -164,7 +180,10 @@ def store_page(
         )
         seq = version.seq
         if latest is not None:
-            for record in classify(snapshot_of(latest), snapshot_of(version)):
+            background = background_for(session, article, latest)
+            for record in classify(snapshot_of(latest), snapshot_of(version), background):
+                if record.kind == "headline_flipflop":
+                    fold_into_flipflop(session, article.id, record, version.seq)
                 queries.add_change(
                     session,
                     article.id,
@@ -193,8 +212,18 @@ def store_page(
         duration_ms=page.duration_ms,
         version_seq=seq,
     )
+    if any(KINDS[k].content for k in kinds if k in KINDS):
+        article.last_changed_at = now
     if article.status == ArticleStatus.ACTIVE:
-        article.next_check_at = next_check(article.first_seen_at, now, failures=article.consecutive_failures)
+        born = min(article.first_seen_at, article.listed_published_at or article.first_seen_at)
+        article.next_check_at, _why = policy.plan(
+            born=born,
+            now=now,
+            failures=article.consecutive_failures,
+            last_changed=article.last_changed_at,
+            edit_rate=article.source.edit_rate if article.source is not None else None,
+            retry_after=page.retry_after,
+        )
         if article.next_check_at is None:
             article.status = ArticleStatus.RETIRED
     return StoreResult(outcome, seq, tuple(kinds))

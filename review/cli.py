@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import logging.handlers
 import re
 import sys
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline.diff import word_diff
 from pipeline.kinds import KINDS, SEVERITIES, severity_rank
 from review import render
+from spiders.safety import url_problem
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import Article, Version
@@ -50,13 +51,21 @@ def stdout() -> Console:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="REDLINE_DB", help="Database URL (default sqlite:///redline.db).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    envvar="REDLINE_LOG_FILE",
+    help="Log here instead of stderr; reopened when logrotate moves it.",
+)
 @click.version_option(package_name="redline")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, db: str | None, verbose: int, log_file: str | None) -> None:
     """redline: track how news articles change after publication."""
     level = logging.WARNING - 10 * min(verbose, 2)
     # The level sits on our handler, not the root logger: Scrapy resets the root level.
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler = (
+        logging.handlers.WatchedFileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    )
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
@@ -64,15 +73,8 @@ def cli(ctx: click.Context, db: str | None, verbose: int) -> None:
 
 
 def check_url(url: str) -> str | None:
-    """Why a URL cannot be tracked, or None when it can."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return f"scheme must be http or https, not {parts.scheme or 'missing'!r}"
-    if not parts.hostname:
-        return "no host name"
-    if any(ch.isspace() for ch in url):
-        return "contains whitespace"
-    return None
+    """Why a URL cannot be tracked, or None when it can (see spiders/safety.py)."""
+    return url_problem(url)
 
 
 @cli.command()
@@ -224,9 +226,16 @@ def _version_text(v: Version) -> str:
 @click.argument("url")
 @click.option("--from", "from_", type=int, help="Older version (default: the one before --to).")
 @click.option("--to", type=int, help="Newer version (default: the latest).")
-@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "json", "card", "png"]),
+    default="text",
+    help="card: an HTML card of the edited sentences to paste into a story; png: the card as an image.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (needed for png).")
 @click.pass_obj
-def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str) -> None:
+def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str, output: str | None) -> None:
     """Word diff between two versions of an article."""
     with session_scope(obj.db) as session:
         article = _article(session, url)
@@ -237,6 +246,11 @@ def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str) ->
         old, new = queries.get_version(session, article.id, from_), queries.get_version(session, article.id, to)
         if old is None or new is None:
             raise click.ClickException(f"{url} has versions 1..{article.version_count}; asked for {from_} and {to}")
+        if fmt in ("card", "png"):
+            from review.cli_card import write_card
+
+            write_card(article.url, old, new, fmt, output)
+            return
         segments = word_diff(_version_text(old), _version_text(new))
         if fmt == "json":
             click.echo(
@@ -293,6 +307,29 @@ def kinds() -> None:
     """The change kinds and what each means."""
     for name, info in KINDS.items():
         click.echo(f"{name:18} {info.severity:7} {'content' if info.content else 'signal '}  {info.help}")
+
+
+from review.cli_daemon import run, schedule, status  # noqa: E402
+from review.cli_demo import demo  # noqa: E402  (commands in their own modules register here)
+from review.cli_sources import discover, sources  # noqa: E402
+from review.cli_worker import worker  # noqa: E402
+
+cli.add_command(demo)
+cli.add_command(worker)
+cli.add_command(run)
+cli.add_command(sources)
+cli.add_command(discover)
+cli.add_command(status)
+cli.add_command(schedule)
+
+from review.cli_serve import serve  # noqa: E402
+
+cli.add_command(serve)
+
+from review.cli_review import COMMANDS as REVIEW_COMMANDS  # noqa: E402
+
+for command in REVIEW_COMMANDS:
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -41,3 +41,17 @@ def crawl_articles(
     process.crawl(crawler, **spider_args)
     process.start()
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
+
+
+def discover_sources(settings: Settings, source_ids: list[int] | None = None) -> list[Any]:
+    """One discovery pass over the given sources (all when None); returns the DiscoveredLinks items."""
+    from spiders.discovery import DiscoverySpider
+
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(DiscoverySpider)
+    found: list[Any] = []
+    crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, source_ids=source_ids or [])
+    process.start()
+    return found

@@ -10,20 +10,27 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///redline.db"
+# How long SQLite waits for another writer before "database is locked".
+SQLITE_BUSY_MS = int(os.environ.get("REDLINE_SQLITE_BUSY_MS", "30000"))
+# A transaction that meets a lock, a dropped connection or a racing writer is
+# retried this many times, waiting 0.5 s, 1 s, 2 s… in between.
+TRANSACTION_ATTEMPTS = 7
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -40,7 +47,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
@@ -60,7 +67,7 @@ def get_engine(url: str) -> Engine:
     sa_url = make_url(url)
     kwargs: dict[str, Any] = {}
     if sa_url.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000}
     else:
         kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
     engine = create_engine(sa_url, **kwargs)
@@ -103,3 +110,27 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+T = TypeVar("T")
+
+
+def transaction(url: str, work: Callable[[Session], T], *, attempts: int = TRANSACTION_ATTEMPTS) -> T:
+    """Run ``work`` in one transaction, retried when the database was briefly unavailable.
+
+    Retried: a locked SQLite file, a PostgreSQL connection dropped by a restart
+    (the pool reconnects), and a unique-constraint race with another writer
+    (the retry sees the other writer's row and decides afresh). Anything else,
+    or the last attempt's failure, is raised.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(url) as session:
+                return work(session)
+        except (OperationalError, IntegrityError, InterfaceError) as exc:
+            if attempt == attempts or (isinstance(exc, IntegrityError) and attempt >= 2):
+                raise
+            wait = 0.5 * 2 ** (attempt - 1)
+            logger.warning("database busy or unreachable (%s); retry %d in %.1f s", exc.orig, attempt, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")

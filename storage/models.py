@@ -49,6 +49,8 @@ class CheckOutcome(enum.StrEnum):
     ERROR = "error"
     GONE = "gone"
     EMPTY_EXTRACTION = "empty_extraction"
+    # Fetched before a check already stored (two workers raced): recorded, not applied.
+    SUPERSEDED = "superseded"
 
 
 class Source(Base):
@@ -63,6 +65,17 @@ class Source(Base):
     last_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # URL patterns (regular expressions) an article link must match / must not match.
+    allow: Mapped[list[str] | None] = mapped_column(JSON)
+    deny: Mapped[list[str] | None] = mapped_column(JSON)
+    # Per-site extraction overrides for this source's articles (pipeline.extract.SiteOverrides).
+    overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    next_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    articles_found: Mapped[int] = mapped_column(Integer, default=0)
+    # The config file this source came from (None: added with `redline sources add`).
+    from_config: Mapped[str | None] = mapped_column(String(1024))
+    # Share of this source's articles ever revised; quiet outlets are checked less (pipeline/recheck.py).
+    edit_rate: Mapped[float | None] = mapped_column(Float)
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
@@ -86,6 +99,10 @@ class Article(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     version_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The headline and date as the source (feed, sitemap, front page) lists the article.
+    listed_headline: Mapped[str | None] = mapped_column(Text)
+    listed_published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     source: Mapped[Source | None] = relationship(back_populates="articles")
     versions: Mapped[list[Version]] = relationship(
@@ -157,3 +174,57 @@ class Change(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     article: Mapped[Article] = relationship()
+
+
+class DaemonState(Base):
+    """One row: what `redline status` reports about the daemon."""
+
+    __tablename__ = "daemon_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="stopped")  # running | stopped
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    time_scale: Mapped[float] = mapped_column(Float, default=1.0)
+    cycles: Mapped[int] = mapped_column(Integer, default=0)
+    last_cycle_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_cycle_seconds: Mapped[float | None] = mapped_column(Float)
+    last_cycle_pages: Mapped[int | None] = mapped_column(Integer)
+    job_errors: Mapped[int] = mapped_column(Integer, default=0)
+    last_job_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # matched a rule, not sent yet (or waiting for its digest)
+    SENT = "sent"
+    FAILED = "failed"  # the last attempt failed; retried on the next run
+    GAVE_UP = "gave_up"  # failed too many times; kept as a record
+
+
+class AlertDelivery(Base):
+    """One alert about one change to one target: the unique key makes a second alert impossible."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("target", "change_id", name="uq_alert_deliveries_target_change"),
+        Index("ix_alert_deliveries_status", "status", "rule"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(2048))
+    mode: Mapped[str] = mapped_column(String(16))  # immediate | digest
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    message_id: Mapped[str | None] = mapped_column(String(64))  # shared by the changes of one digest
+
+    change: Mapped[Change] = relationship()

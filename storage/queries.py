@@ -135,3 +135,47 @@ def list_changes(
 
 def checks_of(session: Session, article_id: int) -> list[Check]:
     return list(session.scalars(select(Check).where(Check.article_id == article_id).order_by(Check.id)))
+
+
+def headline_history(session: Session, article_id: int, before_seq: int, limit: int = 3) -> tuple[str | None, ...]:
+    """The titles of the ``limit`` versions before ``before_seq``, oldest first."""
+    rows = session.scalars(
+        select(Version.title)
+        .where(Version.article_id == article_id, Version.seq < before_seq)
+        .order_by(Version.seq.desc())
+        .limit(limit)
+    )
+    return tuple(reversed(list(rows)))
+
+
+def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40) -> list[str]:
+    """The last two versions' texts of up to ``limit`` other articles on ``host``
+    (most recently checked first), one joined string per article."""
+    like = [f"{scheme}://{host}/%" for scheme in ("http", "https")]
+    siblings = (
+        select(Article.id)
+        .where(Article.id != article_id, or_(*(Article.url.like(p) for p in like)), Article.version_count > 0)
+        .order_by(Article.last_checked_at.desc().nulls_last(), Article.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Version.article_id, Version.text)
+        .join(Article, Article.id == Version.article_id)
+        .where(Version.article_id.in_(select(siblings.c.id)), Version.seq >= Article.version_count - 1)
+    )
+    texts: dict[int, list[str]] = {}
+    for aid, text in rows:
+        texts.setdefault(aid, []).append(text)
+    return ["\n".join(parts) for parts in texts.values()]
+
+
+def headline_changes_between(session: Session, article_id: int, old: str | None, new: str | None) -> list[Change]:
+    """Earlier ``headline`` records of an article that rewrote ``old`` into ``new``."""
+    return list(
+        session.scalars(
+            select(Change).where(
+                Change.article_id == article_id, Change.kind == "headline", Change.old == old, Change.new == new
+            )
+        )
+    )

@@ -32,6 +32,17 @@ TRUCE_V1 = Story(
 )
 
 
+def truce_report(n: int, toll: str = "20,000") -> list[str]:
+    """TRUCE_V1 as the ``n``-th article of one site, with the death toll ``toll``.
+
+    Many articles of one site sharing a sentence teach redline that the
+    sentence is site boilerplate, and an edit of boilerplate is not news. The
+    sentence carrying the toll is therefore the article's own.
+    """
+    own = f"The health ministry in Gaza told bureau {n} that"
+    return [p.replace("The health ministry in Gaza says", own).replace("20,000", toll) for p in TRUCE_V1.paragraphs]
+
+
 def article_page(
     title: str,
     paragraphs: list[str],

@@ -17,9 +17,16 @@ from pipeline.figures import find_figures
 from pipeline.sentences import split_sentences
 
 NEW_PARAGRAPH = (
-    "In a statement released late on Tuesday, the organisers said an independent review "
+    "In a statement released late on Tuesday, the organisers of {about} said an independent review "
     "would be published in full before the end of the month."
 )
+
+
+def new_paragraph(page: RealPage) -> str:
+    """A paragraph for this page alone: the same sentence added to every article
+    of a site is that site's boilerplate, and is rightly not reported."""
+    letters = page.id[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
+    return NEW_PARAGRAPH.format(about=f"the {letters} inquiry")
 
 
 @dataclass
@@ -172,7 +179,7 @@ def edit(page: RealPage, html: str, extracted_text: str, title: str | None) -> E
     # 3. A new paragraph after an article paragraph.
     for p in tree.iter("p"):
         if _in_body(p.text_content(), page.body) and len(p.text_content()) > 80 and p.getparent() is not None:
-            new_p = lxml.html.fragment_fromstring(f"<p>{NEW_PARAGRAPH}</p>")
+            new_p = lxml.html.fragment_fromstring(f"<p>{new_paragraph(page)}</p>")
             new_p.tail = p.tail
             p.tail = None
             p.addnext(new_p)

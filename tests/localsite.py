@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -24,6 +25,7 @@ class Page:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = True
+    delay: float = 0.0  # seconds before answering: a slow site
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,6 +46,8 @@ class _Handler(BaseHTTPRequestHandler):
                 page = Page(site.robots.encode(), headers={"Content-Type": "text/plain"}, etag=False)
             else:
                 page = Page(b"<html><body><h1>Not found</h1></body></html>", status=404)
+        if page.delay:
+            time.sleep(page.delay)
         headers = {"Content-Type": "text/html; charset=utf-8", **page.headers}
         if page.etag and page.status == 200:
             tag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'

@@ -65,3 +65,14 @@ def test_a_failing_page_writes_nothing(db_url: str, monkeypatch: pytest.MonkeyPa
         assert [v.seq for v in queries.versions_of(session, article_id)] == [1]
         assert len(session.scalars(select(Check)).all()) == 1
         assert session.get(Article, article_id).version_count == 1  # type: ignore[union-attr]
+
+
+def test_models_and_migrations_agree(db_url: str) -> None:
+    """Parallel features add migrations: the models must match what they build, on both backends."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    with get_engine(open_database(db_url)).connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
