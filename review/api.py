@@ -6,20 +6,44 @@ Also the machine-readable files: the Atom feed and the exports.
 from __future__ import annotations
 
 import io
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from pipeline.kinds import KINDS, SEVERITIES
 from review import export, render, views
 from review.deps import FilterDep, SessionDep
 from review.feed import atom_feed
-from review.filters import FilterError
+from review.filters import MAX_OFFSET, FilterError
 from storage import queries, review_queries
 
-router = APIRouter()
-ArticleId = Annotated[int, Path(description="The article's id (see /api/articles).", ge=1)]
+# Ids are 32-bit integers in PostgreSQL: a larger one cannot exist, so it is a bad request, not a lookup.
+MAX_ID = 2**31 - 1
+ArticleId = Annotated[int, Path(description="The article's id (see /api/articles).", ge=1, le=MAX_ID)]
+OlderVersion = Annotated[int | None, Query(alias="from", ge=1, le=MAX_ID, description="Older version (default: to-1).")]
+NewerVersion = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Newer version (default: the latest).")]
+VersionSeq = Annotated[int, Path(description="The version number, 1 for the first.", ge=1, le=MAX_ID)]
+
+
+class ApiError(BaseModel):
+    """The body of every 4xx answer of the API."""
+
+    error: str
+    allowed: list[str] | str | None = None
+    field: str | None = None
+    value: str | None = None
+    problems: list[str] | None = None
+
+
+router = APIRouter(
+    responses={
+        400: {"model": ApiError, "description": "A parameter is invalid; the answer says which and what is allowed."},
+        404: {"model": ApiError, "description": "No such article, version or change."},
+    }
+)
 
 
 @router.get("/api/changes", tags=["changes"], summary="List changes (the filters of `redline changes`)")
@@ -39,7 +63,7 @@ def api_changes(session: SessionDep, flt: FilterDep) -> dict[str, Any]:
 
 
 @router.get("/api/changes/{change_id}", tags=["changes"], summary="One change")
-def api_change(session: SessionDep, change_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+def api_change(session: SessionDep, change_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> dict[str, Any]:
     found = review_queries.get_change(session, change_id)
     if found is None:
         raise views.NotFound(f"no change {change_id}")
@@ -50,7 +74,7 @@ def api_change(session: SessionDep, change_id: Annotated[int, Path(ge=1)]) -> di
 def api_articles(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     rows = review_queries.list_articles(session, limit=limit, offset=offset)
     return {
@@ -83,7 +107,7 @@ def api_article(session: SessionDep, article_id: ArticleId) -> dict[str, Any]:
 
 
 @router.get("/api/articles/{article_id}/versions/{seq}", tags=["articles"], summary="One version")
-def api_version(session: SessionDep, article_id: ArticleId, seq: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+def api_version(session: SessionDep, article_id: ArticleId, seq: VersionSeq) -> dict[str, Any]:
     article = views.article_or_404(session, article_id)
     return render.version_json(views.version_or_404(session, article, seq))
 
@@ -92,8 +116,8 @@ def api_version(session: SessionDep, article_id: ArticleId, seq: Annotated[int, 
 def api_diff(
     session: SessionDep,
     article_id: ArticleId,
-    from_: Annotated[int | None, Query(alias="from", ge=1, description="Older version (default: to - 1).")] = None,
-    to: Annotated[int | None, Query(ge=1, description="Newer version (default: the latest).")] = None,
+    from_: OlderVersion = None,
+    to: NewerVersion = None,
 ) -> dict[str, Any]:
     article = views.article_or_404(session, article_id)
     diff = views.diff(session, article, from_, to)
@@ -155,6 +179,10 @@ def feed(request: Request, session: SessionDep, flt: FilterDep) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
+EXPORT_NAMES = {f"changes.{k}" if k != "newsedits" else "newsedits.jsonl": k for k in export.FORMATS}
+EXPORT_PATTERN = "^(" + "|".join(re.escape(n) for n in sorted(EXPORT_NAMES)) + ")$"
+
+
 @router.get(
     "/export/{name}",
     tags=["exports"],
@@ -165,12 +193,11 @@ def feed(request: Request, session: SessionDep, flt: FilterDep) -> Response:
 def export_file(
     session: SessionDep,
     flt: FilterDep,
-    name: Annotated[str, Path(description="changes.csv, changes.jsonl or newsedits.jsonl")],
+    name: Annotated[str, Path(description="changes.csv, changes.jsonl or newsedits.jsonl", pattern=EXPORT_PATTERN)],
 ) -> Response:
-    allowed = {f"changes.{k}" if k != "newsedits" else "newsedits.jsonl": k for k in export.FORMATS}
-    if name not in allowed:
-        raise FilterError("export", name, sorted(allowed))
-    fmt = export.FORMATS[allowed[name]]
+    if name not in EXPORT_NAMES:
+        raise FilterError("export", name, sorted(EXPORT_NAMES))
+    fmt = export.FORMATS[EXPORT_NAMES[name]]
     out = io.StringIO()
     fmt.write(session, flt, out)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}

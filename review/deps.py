@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from review.filters import ChangeFilter, parse_filter
+from review.filters import MAX_LIMIT, MAX_OFFSET, ChangeFilter, parse_filter
 from storage import review_queries
 from storage.db import session_scope
 
@@ -29,8 +29,8 @@ def change_filter(
     since: Annotated[str | None, Query(description="Detected since: 90m, 24h, 7d or an ISO date.")] = None,
     q: Annotated[str | None, Query(description="Text search in old/new text, context and URL.")] = None,
     stealth: Annotated[str | None, Query(description="true: stealth edits only; false: announced only.")] = None,
-    limit: Annotated[int | None, Query(description="At most this many (1..1000, default 200).")] = None,
-    offset: Annotated[int | None, Query(description="Skip this many (paging).")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="At most this many (default 200).")] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Skip this many (paging).")] = None,
 ) -> ChangeFilter:
     return parse_filter(
         kinds=kind,

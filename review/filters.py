@@ -15,6 +15,7 @@ from pipeline.kinds import KINDS, SEVERITIES, severity_rank
 from storage.review_queries import ChangeQuery
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**9  # paging deeper than this is a mistake, and must not overflow an SQL integer
 DEFAULT_LIMIT = 200
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -40,7 +41,10 @@ def parse_since(value: str | None, now: dt.datetime | None = None) -> dt.datetim
     m = _DURATION.fullmatch(value.strip())
     if m:
         now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        return now - dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        try:
+            return now - dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        except OverflowError:
+            raise FilterError("since", value, "a duration that reaches back no further than year 1") from None
     try:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:

@@ -105,8 +105,22 @@ def create_app(db_url: str, *, token: str | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
-        problems = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
-        return _error(request, 400, "; ".join(problems) or "bad request", problems=problems)
+        errors = exc.errors()
+        problems = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors]
+        if not errors:
+            return _error(request, 400, "bad request")
+        # Named like a filter error: the first bad field, what it was, what is allowed.
+        first = errors[0]
+        field = str(first["loc"][-1]) if first["loc"] else ""
+        return _error(
+            request,
+            400,
+            "; ".join(problems),
+            [first["msg"]],
+            field=field,
+            value=str(first.get("input")),
+            problems=problems,
+        )
 
     @app.exception_handler(views.NotFound)
     async def not_found(request: Request, exc: views.NotFound) -> Response:
