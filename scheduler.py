@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 RECHECK_EVERY = 60.0  # seconds between recheck batches (divided by the time scale)
 HOUSEKEEPING_EVERY = 30.0
+ALERTS_EVERY = 60.0  # seconds between alert rounds, with --alerts (divided by the time scale)
+ALERTS_LOOKBACK = dt.timedelta(hours=24)  # changes older than this are never announced
 MIN_INTERVAL = 0.5  # however fast the clock, jobs never spin faster than this
 STOP_GRACE = 20.0  # seconds the cycle in flight gets after SIGTERM before its crawlers are stopped
 
@@ -67,6 +69,7 @@ class DaemonOptions:
     role: str = "single"  # single | scheduler
     redis_url: str | None = None
     on_cycle: Callable[[dict[str, Any]], None] | None = None
+    alert_rules: list[Any] = field(default_factory=list)  # review.alerts.Rule, from --alerts
 
 
 class Daemon:
@@ -128,6 +131,8 @@ class Daemon:
             id="recheck",
             next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.2),
         )
+        if self.opts.alert_rules:
+            self.scheduler.add_job(self.alerts, "interval", seconds=self.every(ALERTS_EVERY), id="alerts")
         self.scheduler.start()
         if self.opts.duration:
             self.loop.call_later(self.opts.duration, self.request_stop, f"--duration {self.opts.duration:g} s")
@@ -195,6 +200,15 @@ class Daemon:
         outcomes = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("redline/checks/")}
         self._cycle_done(len(refs), seconds, outcomes)
         return len(refs)
+
+    async def alerts(self) -> None:
+        """Send the changes the alert rules want; a failing target is retried next round."""
+        from review.alerts import run_alerts
+
+        since = utcnow() - ALERTS_LOOKBACK
+        summary = await asyncio.to_thread(run_alerts, self.db_url, self.opts.alert_rules, since=since)
+        if summary.matched or summary.failed:
+            logger.info("alerts: %s", summary)
 
     async def discover(self, source_id: int) -> None:
         if self.opts.role == "scheduler" and not self.leader.held:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import click
@@ -42,6 +43,12 @@ DEFAULT_METRICS_PORT = 9311
     help="scheduler: lead `redline worker` processes through Redis (needs PostgreSQL).",
 )
 @click.option("--redis", "redis_url", envvar="REDLINE_REDIS", help="Redis URL for --role scheduler.")
+@click.option(
+    "--alerts",
+    "alerts_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Alert rules (TOML, see `redline alerts`): sent every minute from the daemon itself.",
+)
 @click.pass_obj
 def run(
     obj: Any,
@@ -54,6 +61,7 @@ def run(
     overrides: tuple[str, ...],
     role: str,
     redis_url: str | None,
+    alerts_path: str | None,
 ) -> None:
     """Run the daemon: discover articles, re-check them as they age, record every change."""
     from review.cli import parse_setting
@@ -61,6 +69,14 @@ def run(
 
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
+    alert_rules: list[Any] = []
+    if alerts_path:
+        from review.alerts import RuleError, load_rules
+
+        try:
+            alert_rules = load_rules(Path(alerts_path))
+        except RuleError as exc:
+            raise click.ClickException(str(exc)) from None
     recheck: dict[str, Any] = {}
     daemon_conf: dict[str, Any] = {}
     if config_path:
@@ -78,6 +94,7 @@ def run(
         recheck=recheck,
         role=role,
         redis_url=redis_url,
+        alert_rules=alert_rules,
     )
     if role == "scheduler" and not obj.db.startswith("postgresql"):
         raise click.ClickException("--role scheduler needs PostgreSQL (leadership is a PostgreSQL advisory lock)")
@@ -100,7 +117,7 @@ def status_data(db_url: str) -> dict[str, Any]:
     now = utcnow()
     with session_scope(db_url) as session:
         state = session.get(DaemonState, 1)
-        counts = dict(session.execute(select(Article.status, func.count()).group_by(Article.status)).tuples().all())
+        counts = dict(session.execute(select(Article.status, func.count()).group_by(Article.status)).all())
         due_filter = (Article.status == ArticleStatus.ACTIVE) & (
             (Article.next_check_at.is_(None)) | (Article.next_check_at <= now)
         )
@@ -111,13 +128,9 @@ def status_data(db_url: str) -> dict[str, Any]:
                 select(Article.source_id, func.count())
                 .where(Article.consecutive_failures > 0)
                 .group_by(Article.source_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
-        per_source = dict(
-            session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).tuples().all()
-        )
+        per_source = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
         sources = [
             {
                 "id": s.id,

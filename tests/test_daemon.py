@@ -65,14 +65,20 @@ def _versions(redline: Redline, url: str) -> int:
     return len(redline.json("history", url)["versions"]) if redline("checks", url, check=False).returncode == 0 else 0
 
 
-def test_daemon_catches_a_revision_serves_metrics_and_stops_on_sigterm(
+def test_daemon_catches_a_revision_serves_metrics_alerts_and_stops_on_sigterm(
     site: LocalSite, redline: Redline, tmp_path: Path
 ) -> None:
+    from tests.test_alerts import Receiver
+
     urls = [site.put(f"/s{i}", article_page(f"{TRUCE_V1.title} ({i})", TRUCE_V1.paragraphs)) for i in range(3)]
     redline("track", *urls)
     port = _free_port()
+    receiver = Receiver()
+    rules = tmp_path / "alerts.toml"
+    rules.write_text(f'[[rule]]\nname = "tolls"\nkinds = ["number"]\ntargets = ["{receiver.url}"]\n')
     # 15-minute rechecks at 600x: every 1.5 s.
-    daemon = _daemon(redline.db_url, tmp_path, "--time-scale", "600", "--metrics-port", str(port))
+    args = ("--time-scale", "600", "--metrics-port", str(port), "--alerts", str(rules))
+    daemon = _daemon(redline.db_url, tmp_path, *args)
     try:
         _wait(lambda: all(_versions(redline, u) == 1 for u in urls), 60, "first versions")
         paragraphs = [p.replace("20,000", "20,057") for p in TRUCE_V1.paragraphs]
@@ -82,10 +88,15 @@ def test_daemon_catches_a_revision_serves_metrics_and_stops_on_sigterm(
         assert 'redline_pages_fetched_total{outcome="new_version"}' in metrics
         assert 'redline_changes_total{kind="number"}' in metrics
         assert "redline_cycle_seconds_count" in metrics and "redline_due_articles" in metrics
-        status = redline.json("status")
-        assert status["daemon"]["alive"] and status["daemon"]["cycles"] >= 2
+        # The change is stored mid-cycle; the cycle is counted when it ends.
+        _wait(lambda: redline.json("status")["daemon"].get("cycles", 0) >= 2, 30, "the second cycle's end")
+        assert redline.json("status")["daemon"]["alive"]
+        _wait(lambda: bool(receiver.messages), 30, "the alert")
+        time.sleep(1)  # a few more alert rounds: the change must not be announced again
     finally:
         code, seconds, log = daemon.stop()
+        receiver.close()
+    assert [m["changes"][0]["new"] for m in receiver.messages] == ["more than 20,057"]
     assert code == 0, log[-3000:]
     assert seconds < 30
     assert "Traceback" not in log, log[-3000:]
