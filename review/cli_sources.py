@@ -117,9 +117,7 @@ def list_(obj: Any, fmt: str, config_path: str | None) -> None:
     """Every source and its health."""
     _apply_config(obj.db, config_path)
     with session_scope(obj.db) as session:
-        counts = dict(
-            session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).tuples().all()
-        )
+        counts = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
         rows: list[dict[str, Any]] = [
             {
                 "id": s.id,

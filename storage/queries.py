@@ -130,7 +130,7 @@ def list_changes(
     query = query.order_by(Change.detected_at, Change.id)
     if limit:
         query = query.limit(limit)
-    return [(c, a) for c, a in session.execute(query).tuples()]
+    return [(c, a) for c, a in session.execute(query).all()]
 
 
 def checks_of(session: Session, article_id: int) -> list[Check]:
