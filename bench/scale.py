@@ -117,7 +117,10 @@ def main() -> None:
             results[n] = run(args.pages, n, site.urls, site.set_round)
             print(f"  {n} worker(s): first crawl {results[n][0]:.1f} pages/s, recheck {results[n][1]:.1f} pages/s")
     base = results[counts[0]]
-    print(f"\n{args.pages} pages, PostgreSQL + Redis on this machine ({os.cpu_count()} cores), load {os.getloadavg()}")
+    print(
+        f"\n{args.pages} pages, PostgreSQL + Redis on this machine ({os.cpu_count()} cores), load average "
+        + " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    )
     print(f"{'workers':>7} {'first crawl p/s':>16} {'speed-up':>9} {'recheck (304) p/s':>18} {'speed-up':>9}")
     for n in counts:
         first, recheck = results[n]
