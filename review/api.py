@@ -102,6 +102,7 @@ def api_article(session: SessionDep, article_id: ArticleId) -> dict[str, Any]:
         "url": article.url,
         "canonical_url": article.canonical_url,
         "status": article.status,
+        "listed": render.listed_json(article),
         "versions": [render.version_json(v) for v in queries.versions_of(session, article.id)],
     }
 

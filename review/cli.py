@@ -211,6 +211,7 @@ def history(obj: Context, url: str, fmt: str) -> None:
                 "url": article.url,
                 "canonical_url": article.canonical_url,
                 "status": article.status,
+                "listed": render.listed_json(article),
                 "versions": [render.version_json(v) for v in versions],
             }
             click.echo(json.dumps(out, indent=2, ensure_ascii=False))

@@ -43,6 +43,17 @@ def change_json(change: Change, article: Article) -> dict[str, Any]:
     }
 
 
+def listed_json(article: Article) -> dict[str, Any] | None:
+    """The headline surface a feed or front page shows for the article (None when never listed).
+
+    Kept beside the page's own surfaces, not diffed against them: a feed lags
+    the page, and the lag is not an edit.
+    """
+    if not article.listed_headline:
+        return None
+    return {"headline": article.listed_headline, "published_at": iso(article.listed_published_at)}
+
+
 def version_json(version: Version) -> dict[str, Any]:
     return {
         "version": version.seq,

@@ -120,6 +120,7 @@ def test_discover_tracks_listed_articles_and_records_source_health(site: LocalSi
     # Tracked under their canonical URLs (no utm_ parameters), with the listed headline.
     history = redline.json("history", f"{site.base}/local/ferry-fares-vote")
     assert history["versions"] == []
+    assert history["listed"] == {"headline": "Ferry fares vote delayed again", "published_at": "2026-11-24T07:00:00Z"}
     # Listed again: nothing new, no duplicates.
     assert "0 new article(s)" in redline("discover", "--source", "courier").stdout
     redline("sources", "remove", "courier")
