@@ -46,6 +46,17 @@ def _versions(db_url: str) -> dict[int, int]:
     return {int(i): int(n) for i, n in rows}
 
 
+def _leader_backend(db_url: str) -> int | None:
+    """The PostgreSQL backend holding the scheduler's advisory lock in this database, if any."""
+    with session_scope(db_url) as session:
+        return session.execute(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        ).scalar()
+
+
 def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -84,12 +95,15 @@ def test_three_workers_two_schedulers_and_two_kill_9s(
     _wait(lambda: sum(n == 2 for n in _versions(db).values()) == ARTICLES // 10, 180, "round 2 after kill -9")
 
     # Round 3: the leader dies; the standby takes over within 60 s and nothing is lost.
+    old_leader = _leader_backend(db)
+    assert old_leader is not None
     os.kill(cluster["leader"].pid, signal.SIGKILL)
     killed = time.monotonic()
     _publish(site, range(0, ARTICLES, 10), "20,258")
-    _wait(lambda: sum(n == 3 for n in _versions(db).values()) == ARTICLES // 10, 180, "round 3 after leader kill")
+    _wait(lambda: _leader_backend(db) not in (None, old_leader), 60, "the standby to take the lead")
     takeover = time.monotonic() - killed
-    assert takeover < 60 + 30, f"the standby took {takeover:.0f} s"
+    _wait(lambda: sum(n == 3 for n in _versions(db).values()) == ARTICLES // 10, 180, "round 3 after leader kill")
+    round_3 = time.monotonic() - killed
 
     versions = _versions(db)
     assert sorted(set(versions.values())) == [1, 3]
@@ -102,4 +116,7 @@ def test_three_workers_two_schedulers_and_two_kill_9s(
         (20000.0, 20057.0, ARTICLES // 10),
         (20057.0, 20258.0, ARTICLES // 10),
     ]
-    print(f"{ARTICLES} articles, 2 kill -9s, standby took over in {takeover:.1f} s, 0 lost, 0 doubled")
+    print(
+        f"{ARTICLES} articles, 2 kill -9s, standby took the lead {takeover:.1f} s after the leader's kill, "
+        f"round 3 complete after {round_3:.1f} s, 0 lost, 0 doubled"
+    )
