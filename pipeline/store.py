@@ -164,6 +164,7 @@ def store_page(
         version = queries.add_version(
             session,
             article,
+            previous=latest,
             fetched_at=now,
             content_hash=digest,
             title=extracted.title,
