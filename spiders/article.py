@@ -79,6 +79,9 @@ class ArticleSpider(scrapy.Spider):
             meta={"article_id": ref.id, "started": time.monotonic(), "body_hash": ref.body_hash},
         )
 
+    # Callbacks return their one item rather than yield it: Scrapy parses the
+    # source of every generator callback on every response to warn about
+    # `return` values (about 1 ms a page, uncached for bound methods).
     def parse(self, response: Response, **kwargs: Any) -> Any:
         meta = response.meta
         header = response.headers.get
@@ -88,7 +91,7 @@ class ArticleSpider(scrapy.Spider):
                 html = response.text
             except (UnicodeDecodeError, AttributeError) as exc:
                 logger.warning("undecodable page %s: %s", response.url, exc)
-        yield FetchedPage(
+        return FetchedPage(
             article_id=meta["article_id"],
             url=(meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,
@@ -111,7 +114,7 @@ class ArticleSpider(scrapy.Spider):
             status = failure.value.response.status
         error = describe_failure(failure)
         logger.info("fetch failed %s: %s", request.url, error)
-        yield FetchedPage(
+        return FetchedPage(
             article_id=request.meta["article_id"],
             url=request.url,
             http_status=status,

@@ -132,7 +132,8 @@ class Version(Base):
     text_sha1: Mapped[str] = mapped_column(String(40))
     headlines: Mapped[dict[str, str] | None] = mapped_column(JSON)  # surface -> headline
     final_url: Mapped[str | None] = mapped_column(String(2048))
-    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed page
+    # zlib-compressed page; deferred: only the raw-page view reads it, and it is the biggest column.
+    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     extractor: Mapped[str] = mapped_column(String(64))
     extractor_version: Mapped[str] = mapped_column(String(32))
     reverts_to: Mapped[int | None] = mapped_column(Integer)  # seq of an identical earlier version
