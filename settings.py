@@ -70,6 +70,8 @@ REDLINE_SITE_OVERRIDES: dict[str, dict[str, object]] = {}
 REDLINE_MIN_TEXT_RATIO = 0.2
 # Worker processes for extraction (pipeline/pipelines.py); 0 extracts in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = 0
+# Skip extraction when the page's main region and metadata hash as at the last extraction (pipeline/region.py).
+REDLINE_REGION_KEYS = True
 # Fetch private/loopback addresses (tests, the demo, intranets). Also the env
 # variable REDLINE_ALLOW_PRIVATE=1. Off by default: see spiders/safety.py.
 REDLINE_ALLOW_PRIVATE = False

@@ -14,6 +14,10 @@ throttling off on both sides, and prints pages/s for:
   first crawl, 2 extraction processes
                      the first crawl again (other URLs, fresh database) with
                      REDLINE_EXTRACT_PROCESSES=2; its recheck is "unchanged (200)"
+  furniture changed  redline recheck of the same articles re-served with new
+                     furniture (new bytes, same article), twice from the same
+                     database state: with the main-region key (pipeline/region.py)
+                     and with REDLINE_REGION_KEYS=False (full extraction)
 
 Each phase runs in its own process (a Twisted reactor starts once per process)
 and is timed by Scrapy's own elapsed_time_seconds.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -129,6 +134,15 @@ def main() -> None:
             results[POOLED] = run_phase("redline", urls_file, db_noetag, {"REDLINE_EXTRACT_PROCESSES": 2})
             site.set_round(1)
             results["unchanged (200)"] = run_phase("redline", urls_file, db_noetag)
+            db_copy = f"sqlite:///{tmp}/bench-noetag-copy.db"
+            with (
+                sqlite3.connect(db_noetag.split("///", 1)[1]) as src,
+                sqlite3.connect(db_copy.split("///", 1)[1]) as dst,
+            ):
+                src.backup(dst)
+            site.set_round(3)
+            results[FULL] = run_phase("redline", urls_file, db_copy, {"REDLINE_REGION_KEYS": False})
+            results[KEYED] = run_phase("redline", urls_file, db_noetag)
 
     from bench.report import Row, emit, load
 
@@ -136,11 +150,20 @@ def main() -> None:
     print(f"{args.pages} article URLs on {len(site.urls[:8])} loopback addresses; throttling off on both sides")
     print(load())
     print(f"{'phase':24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs raw':>7}  outcomes")
-    for name in ("raw scrapy", "first crawl", POOLED, "unchanged (304)", "unchanged (200)", "changed 10 %"):
+    for name in (
+        "raw scrapy",
+        "first crawl",
+        POOLED,
+        "unchanged (304)",
+        "unchanged (200)",
+        KEYED,
+        FULL,
+        "changed 10 %",
+    ):
         r = results[name]
         rate = r["pages"] / r["seconds"]
         extra = {k: v for k, v in r.items() if k not in ("pages", "seconds")}
-        label = "  2 extraction processes" if name == POOLED else name
+        label = {POOLED: "  2 extraction processes", FULL: "  full extraction"}.get(name, name)
         print(
             f"{label:24} {r['pages']:>6.0f} {r['seconds']:>8.2f} {rate:>8.1f} {rate / raw_rate:>6.2f}x  {extra or ''}"
         )
@@ -159,7 +182,17 @@ def main() -> None:
 
 
 POOLED = "first crawl, 2 extraction processes"
-TARGETS = {"first crawl": 0.6, POOLED: 0.6, "unchanged (304)": 0.8, "unchanged (200)": 0.8, "changed 10 %": 0.5}
+KEYED = "furniture changed"
+FULL = "furniture changed, full extraction"
+TARGETS = {
+    "first crawl": 0.6,
+    POOLED: 0.6,
+    KEYED: 0.8,
+    FULL: 0.8,
+    "unchanged (304)": 0.8,
+    "unchanged (200)": 0.8,
+    "changed 10 %": 0.5,
+}
 
 
 if __name__ == "__main__":

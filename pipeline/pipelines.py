@@ -13,7 +13,8 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from pipeline.extract import SiteOverrides, extract
+from pipeline import region
+from pipeline.extract import Extracted, SiteOverrides, extract
 from pipeline.recheck import RecheckPolicy
 from pipeline.store import store_page
 from spiders.items import FetchedPage
@@ -31,16 +32,32 @@ def _overrides_for(url: str, table: dict[str, Any]) -> SiteOverrides | None:
     return None
 
 
+def examine(
+    html: str, url: str, overrides: SiteOverrides | None, previous_key: str | None, keys: bool
+) -> tuple[bool, Extracted | None, str | None]:
+    """(same region, extraction, region key) of one page: the key check first,
+    extraction only when it fails. A module function, so a worker process can run it."""
+    if keys and previous_key and overrides is None and region.unchanged(html, previous_key):
+        return True, None, previous_key
+    extracted = extract(html, url, overrides)
+    key = region.learn(html, extracted.text) if keys and overrides is None and not extracted.is_empty else None
+    return False, extracted, key
+
+
 class ExtractPipeline:
     """Runs the article extractor on every new 200 response.
 
-    Extraction is most of a first crawl's CPU. With ``REDLINE_EXTRACT_PROCESSES``
-    above 0 it runs in that many worker processes while this one keeps
-    fetching and storing; 0 (the default) extracts in the crawl's own process.
+    A page whose main region and metadata hash to the key stored at the last
+    extraction skips extraction (pipeline/region.py; ``REDLINE_REGION_KEYS``,
+    on by default). Extraction is most of a first crawl's CPU: with
+    ``REDLINE_EXTRACT_PROCESSES`` above 0 it runs in that many worker processes
+    while this one keeps fetching and storing; 0 (the default) extracts in the
+    crawl's own process.
     """
 
-    def __init__(self, overrides: dict[str, Any], processes: int = 0):
+    def __init__(self, overrides: dict[str, Any], processes: int = 0, keys: bool = True):
         self.overrides = overrides
+        self.keys = keys
         # spawn, not fork: the crawl process runs a reactor and database pools.
         self.pool = (
             ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) if processes > 0 else None
@@ -49,20 +66,24 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(
-            crawler.settings.getdict("REDLINE_SITE_OVERRIDES"), crawler.settings.getint("REDLINE_EXTRACT_PROCESSES", 0)
+            crawler.settings.getdict("REDLINE_SITE_OVERRIDES"),
+            crawler.settings.getint("REDLINE_EXTRACT_PROCESSES", 0),
+            crawler.settings.getbool("REDLINE_REGION_KEYS", True),
         )
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
-            overrides = _overrides_for(url, self.overrides)
+            args = (item.html, url, _overrides_for(url, self.overrides), item.previous_region_key, self.keys)
             try:
                 if self.pool is None:
-                    item.extracted = extract(item.html, url, overrides)
+                    found = examine(*args)
                 else:
-                    item.extracted = await asyncio.wrap_future(self.pool.submit(extract, item.html, url, overrides))
+                    found = await asyncio.wrap_future(self.pool.submit(examine, *args))
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
+            else:
+                item.same_region, item.extracted, item.region_key = found
         return item
 
     def close_spider(self, spider: Spider | None = None) -> None:

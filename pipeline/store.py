@@ -52,7 +52,7 @@ def _needs_latest(page: FetchedPage, article: Article) -> bool:
         return False
     if page.http_status in GONE_STATUSES:
         return True
-    return page.http_status == 200 and not page.error and not page.same_body
+    return page.http_status == 200 and not page.error and not page.same_body and not page.same_region
 
 
 def _outcome(
@@ -67,7 +67,7 @@ def _outcome(
         return CheckOutcome.GONE, f"HTTP {status}"
     if status != 200:
         return CheckOutcome.ERROR, page.error or f"HTTP {status}"
-    if page.same_body and has_versions:
+    if (page.same_body or page.same_region) and has_versions:
         return CheckOutcome.UNCHANGED, None
     if page.extraction_error:
         return CheckOutcome.ERROR, page.extraction_error
@@ -133,6 +133,8 @@ def store_page(
             article.etag, article.last_modified = page.etag, page.last_modified
         if outcome in (CheckOutcome.NEW_VERSION, CheckOutcome.UNCHANGED):
             article.body_hash = page.body_hash
+            if page.extracted is not None or page.same_region:
+                article.region_key = page.region_key
         if page.final_url and page.final_url != page.url:
             if article.final_url and article.final_url != page.final_url and seq is not None:
                 queries.add_change(

@@ -76,7 +76,12 @@ class ArticleSpider(scrapy.Spider):
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,
-            meta={"article_id": ref.id, "started": time.monotonic(), "body_hash": ref.body_hash},
+            meta={
+                "article_id": ref.id,
+                "started": time.monotonic(),
+                "body_hash": ref.body_hash,
+                "region_key": ref.region_key,
+            },
         )
 
     # Callbacks return their one item rather than yield it: Scrapy parses the
@@ -103,6 +108,7 @@ class ArticleSpider(scrapy.Spider):
             error=None if html is not None or response.status != 200 else "response is not text",
             body_hash=hashlib.sha1(response.body).hexdigest() if response.status == 200 else None,
             previous_body_hash=meta.get("body_hash"),
+            previous_region_key=meta.get("region_key"),
             retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
             fetched_at=utcnow(),
         )

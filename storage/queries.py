@@ -27,6 +27,7 @@ class ArticleRef:
     etag: str | None
     last_modified: str | None
     body_hash: str | None = None
+    region_key: str | None = None
 
 
 def get_or_create_article(session: Session, url: str, source_id: int | None = None) -> tuple[Article, bool]:
@@ -59,9 +60,9 @@ def articles_to_check(
 ) -> list[ArticleRef]:
     """Articles due for a check (or every active one), most overdue first."""
     now = now or utcnow()
-    query = select(Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash).where(
-        Article.status != ArticleStatus.RETIRED
-    )
+    query = select(
+        Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash, Article.region_key
+    ).where(Article.status != ArticleStatus.RETIRED)
     if urls is not None:
         query = query.where(Article.url.in_(list(urls)))
     elif not everything:

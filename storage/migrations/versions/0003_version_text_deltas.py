@@ -1,4 +1,5 @@
-"""version text as reverse deltas: full copies only for the latest and every 32nd
+"""version text as reverse deltas: full copies only for the latest and every 32nd;
+articles.region_key, the main-region fingerprint that lets an unchanged page skip extraction
 
 Merges the two 0002 heads. Existing texts are re-encoded article by article
 (storage/versiontext.py) and every rebuild is verified before ``text`` goes.
@@ -57,6 +58,8 @@ def _encode(conn: sa.Connection, rows: list[sa.Row]) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("articles") as batch:
+        batch.add_column(sa.Column("region_key", sa.String(length=1024), nullable=True))
     with op.batch_alter_table("versions") as batch:
         batch.add_column(sa.Column("text_z", sa.LargeBinary(), nullable=True))
         batch.add_column(sa.Column("text_delta", sa.LargeBinary(), nullable=True))
@@ -98,3 +101,7 @@ def downgrade() -> None:
         batch.drop_column("text_sha1")
         batch.drop_column("text_delta")
         batch.drop_column("text_z")
+    # Not in batch mode: on SQLite that recreates `articles`, and with foreign keys
+    # on, dropping the old table cascades to every version, check and change.
+    # SQLite 3.35+ drops a column in place.
+    op.drop_column("articles", "region_key")
