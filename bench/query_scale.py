@@ -70,7 +70,9 @@ def generate(n_articles: int) -> Iterator[tuple[str, Any]]:
             tolls.append(tolls[-1] + rng.randint(1, 40))
         times = [born]
         for _ in range(VERSIONS_PER_ARTICLE - 1):
-            times.append(min(NOW, times[-1] + dt.timedelta(minutes=rng.randint(20, 600))))
+            # Never past NOW, and not clamped onto it either: 30,000 changes on one instant are no real feed.
+            later = times[-1] + dt.timedelta(minutes=rng.randint(20, 600))
+            times.append(later if later < NOW else times[-1] + (NOW - times[-1]) * rng.random())
         parts = [article_text(a, t) for t in tolls]
         texts = ["".join(p) for p in parts]
         yield (

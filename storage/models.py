@@ -182,7 +182,8 @@ class Check(Base):
 class Change(Base):
     __tablename__ = "changes"
     __table_args__ = (
-        Index("ix_changes_detected", "detected_at"),
+        # With id: "newest first" pages walk the index with no sort, however many share a time.
+        Index("ix_changes_detected_id", "detected_at", "id"),
         Index("ix_changes_article", "article_id", "to_version"),
         Index("ix_changes_kind", "kind"),
     )

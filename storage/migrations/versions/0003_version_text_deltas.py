@@ -58,6 +58,9 @@ def _encode(conn: sa.Connection, rows: list[sa.Row]) -> None:
 
 
 def upgrade() -> None:
+    # "Newest changes first" sorts by (detected_at, id): one index serves it without a sort.
+    op.drop_index("ix_changes_detected", table_name="changes")
+    op.create_index("ix_changes_detected_id", "changes", ["detected_at", "id"])
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("region_key", sa.String(length=1024), nullable=True))
     with op.batch_alter_table("versions") as batch:
@@ -105,3 +108,5 @@ def downgrade() -> None:
     # on, dropping the old table cascades to every version, check and change.
     # SQLite 3.35+ drops a column in place.
     op.drop_column("articles", "region_key")
+    op.drop_index("ix_changes_detected_id", table_name="changes")
+    op.create_index("ix_changes_detected", "changes", ["detected_at"])
