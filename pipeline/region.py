@@ -10,7 +10,9 @@ parsing the page and hashing the same things costs a fraction of an
 extraction; an equal key means the extractor would see the same input, so the
 check is ``unchanged``. Anything else — a region that moved or vanished, a
 site with per-site selectors, a text too short to place — falls back to a
-full extraction. The key is stored as ``"<sha1> <xpath>"``.
+full extraction. The key is stored as ``"<sha1> <xpath>"``, or :data:`NO_KEY`
+for a page that could not be placed (it is not tried again: learning costs a
+third of an extraction).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from lxml.etree import XPathError, _Element
 
 from pipeline.extract import page_facts, parse_page, prune_link_blocks
 from pipeline.normalise import fingerprint, normalise_text
+
+NO_KEY = "-"
 
 # Paragraphs shorter than this are too likely to recur elsewhere on the page.
 MIN_ANCHOR_CHARS = 40
@@ -111,17 +115,24 @@ def learn(html: str | bytes, text: str) -> str | None:
         return None  # the whole page: any furniture change would miss; not worth a key
     path = _path(region)
     found = _key(tree, path) if path else None
-    if found is None:
-        return None
-    # Every extracted line must lie inside the region, or a change outside it
-    # could change the extraction unseen.
-    inside = " ".join(found[1].split())
-    return found[0] if all(" ".join(line.split()) in inside for line in text.split("\n")) else None
+    return found[0] if found is not None and covers(found[1], text) else None
+
+
+def covers(region_text: str, text: str) -> bool:
+    """Every extracted line lies inside the region: else a change outside it
+    could change the extraction unseen."""
+    inside = " ".join(region_text.split())
+    return all(" ".join(line.split()) in inside for line in text.split("\n"))
+
+
+def probe(html: str | bytes, key: str) -> tuple[str, str] | None:
+    """(key, region text) of the page now, at the region ``key`` was learned for."""
+    path = key.partition(" ")[2]
+    tree = parse_page(html) if path else None
+    return _key(tree, path) if tree is not None else None
 
 
 def unchanged(html: str | bytes, key: str) -> bool:
     """Would extraction see the same input as when ``key`` was learned?"""
-    path = key.partition(" ")[2]
-    tree = parse_page(html) if path else None
-    found = _key(tree, path) if tree is not None else None
+    found = probe(html, key)
     return found is not None and found[0] == key
