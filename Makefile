@@ -34,8 +34,9 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# Every benchmark, one summary table, written into docs/performance.md (about 15 minutes).
 bench: $(STAMP)
-	$(BIN)/python bench/crawl_throughput.py
+	$(BIN)/python bench/run_all.py
 
 # The crash loop with 20 kill -9s (make test runs 5).
 soak: $(STAMP)

@@ -3,7 +3,9 @@ addresses, served from memory by a separate process.
 
 Pages are ../shared/realpages replicated under many URLs (or generated pages
 when that folder is absent). ``/round`` switches what is served:
-0 = the base pages, 1 = the same pages, 2 = 10 % of them edited.
+0 = the base pages, 1 = the same pages, 2 = 10 % of them edited, 3 and 4 =
+the base pages with their furniture changed (rails, counters, scripts, a stamp:
+bench/pageedits.py's ``furniture`` churn, rounds 1 and 2), the article untouched.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def _generated(n: int) -> list[str]:
     ]
 
 
-def build_pages(count: int) -> tuple[list[bytes], list[bytes]]:
-    """(base pages, pages for the changed round): every tenth page edited."""
+def build_pages(count: int) -> list[list[bytes]]:
+    """The pages of every round (see the module docstring), ``count`` each."""
+    from bench.pageedits import furniture
     from pipeline.extract import extract
 
     if (REALPAGES / "ground-truth.json").exists():
@@ -44,20 +47,26 @@ def build_pages(count: int) -> tuple[list[bytes], list[bytes]]:
         for p, html in zip(real, base_html, strict=True):
             e = extract(html, p.url)
             edited_html.append(edit(p, html, e.text, e.title).html)
+        churned = [[furniture(p, html, n) for p, html in zip(real, base_html, strict=True)] for n in (1, 2)]
     else:
         base_html = _generated(67)
         edited_html = [h.replace("Report", "Revised report", 1) for h in base_html]
+        churned = [
+            [h.replace("<main>", f'<div class="stamp">Updated {n} minutes ago</main>') for h in base_html]
+            for n in (1, 2)
+        ]
     base = [base_html[i % len(base_html)].encode() for i in range(count)]
     changed = [
         (edited_html[i % len(edited_html)] if i % 10 == 0 else base_html[i % len(base_html)]).encode()
         for i in range(count)
     ]
-    return base, changed
+    furnished = [[pages[i % len(pages)].encode() for i in range(count)] for pages in churned]
+    return [base, base, changed, *furnished]
 
 
-def _serve(base: list[bytes], changed: list[bytes], port: int, ready: mp.synchronize.Event, etags: bool) -> None:
+def _serve(rounds: list[list[bytes]], port: int, ready: mp.synchronize.Event, etags: bool) -> None:
     state = {"round": 0}
-    tags = [hashlib.sha1(b).hexdigest()[:16] for b in base], [hashlib.sha1(b).hexdigest()[:16] for b in changed]
+    tags = [[hashlib.sha1(b).hexdigest()[:16] for b in pages] for pages in rounds]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -73,8 +82,8 @@ def _serve(base: list[bytes], changed: list[bytes], port: int, ready: mp.synchro
                 body, status, tag = b"User-agent: *\nAllow: /\n", 200, None
             elif self.path.startswith("/a/"):
                 i = int(self.path[3:])
-                which = 1 if state["round"] == 2 else 0
-                body, status, tag = (changed if which else base)[i], 200, tags[which][i]
+                which = state["round"]
+                body, status, tag = rounds[which][i], 200, tags[which][i]
             else:
                 body, status, tag = b"not found", 404, None
             if etags and tag and self.headers.get("If-None-Match") == f'"{tag}"':
@@ -117,10 +126,10 @@ class BenchSite:
             urllib.request.urlopen(f"http://{host}:{self.port}/round/{n}").read()
 
     def __enter__(self) -> BenchSite:
-        base, changed = build_pages(self.count)
+        rounds = build_pages(self.count)
         ready = mp.get_context("fork").Event()
         self.proc = mp.get_context("fork").Process(
-            target=_serve, args=(base, changed, self.port, ready, self.etags), daemon=True
+            target=_serve, args=(rounds, self.port, ready, self.etags), daemon=True
         )
         self.proc.start()
         if not ready.wait(30):

@@ -11,6 +11,13 @@ throttling off on both sides, and prints pages/s for:
   unchanged (304)    redline recheck; the server honours ETags
   unchanged (200)    redline recheck; same pages, server without ETags
   changed 10 %       redline recheck; every tenth page edited
+  first crawl, 2 extraction processes
+                     the first crawl again (other URLs, fresh database) with
+                     REDLINE_EXTRACT_PROCESSES=2; its recheck is "unchanged (200)"
+  furniture changed  redline recheck of the same articles re-served with new
+                     furniture (new bytes, same article), twice from the same
+                     database state: with the main-region key (pipeline/region.py)
+                     and with REDLINE_REGION_KEYS=False (full extraction)
 
 Each phase runs in its own process (a Twisted reactor starts once per process)
 and is timed by Scrapy's own elapsed_time_seconds.
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -39,7 +47,7 @@ SETTINGS = {
 }
 
 
-def phase(kind: str, urls_file: str, db_url: str) -> dict[str, float]:
+def phase(kind: str, urls_file: str, db_url: str, extra: dict[str, object] | None = None) -> dict[str, float]:
     """Runs in a child process: one crawl, returns its timing."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
@@ -77,15 +85,15 @@ def phase(kind: str, urls_file: str, db_url: str) -> dict[str, float]:
             get_or_create_article(session, u)
     with session_scope(url) as session:
         refs = articles_to_check(session, everything=True)
-    stats = crawl_articles(build_settings(url, SETTINGS), refs=refs)
+    stats = crawl_articles(build_settings(url, {**SETTINGS, **(extra or {})}), refs=refs)
     outcomes = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("redline/checks/")}
     changes = sum(v for k, v in stats.items() if k.startswith("redline/changes/"))
     return {"pages": sum(outcomes.values()), "seconds": stats["elapsed_time_seconds"], **outcomes, "changes": changes}
 
 
-def run_phase(kind: str, urls_file: str, db_url: str) -> dict[str, float]:
+def run_phase(kind: str, urls_file: str, db_url: str, extra: dict[str, object] | None = None) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--phase", kind, "--urls", urls_file, "--db", db_url],
+        [sys.executable, __file__, "--phase", kind, "--urls", urls_file, "--db", db_url, "--extra", json.dumps(extra)],
         capture_output=True,
         text=True,
         check=True,
@@ -100,9 +108,10 @@ def main() -> None:
     parser.add_argument("--phase")
     parser.add_argument("--urls")
     parser.add_argument("--db")
+    parser.add_argument("--extra", help="more settings for the phase, as JSON")
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(phase(args.phase, args.urls, args.db)))
+        print(json.dumps(phase(args.phase, args.urls, args.db, json.loads(args.extra or "null"))))
         return
 
     from bench.benchsite import BenchSite
@@ -122,18 +131,68 @@ def main() -> None:
             results["changed 10 %"] = run_phase("redline", urls_file, db)
         with BenchSite(args.pages, port=18432, etags=False) as site:
             Path(urls_file).write_text(json.dumps(site.urls))
-            run_phase("redline", urls_file, db_noetag)
+            results[POOLED] = run_phase("redline", urls_file, db_noetag, {"REDLINE_EXTRACT_PROCESSES": 2})
             site.set_round(1)
             results["unchanged (200)"] = run_phase("redline", urls_file, db_noetag)
+            db_copy = f"sqlite:///{tmp}/bench-noetag-copy.db"
+            with (
+                sqlite3.connect(db_noetag.split("///", 1)[1]) as src,
+                sqlite3.connect(db_copy.split("///", 1)[1]) as dst,
+            ):
+                src.backup(dst)
+            site.set_round(3)
+            results[FULL] = run_phase("redline", urls_file, db_copy, {"REDLINE_REGION_KEYS": False})
+            results[KEYED] = run_phase("redline", urls_file, db_noetag)
+
+    from bench.report import Row, emit, load
 
     raw_rate = results["raw scrapy"]["pages"] / results["raw scrapy"]["seconds"]
     print(f"{args.pages} article URLs on {len(site.urls[:8])} loopback addresses; throttling off on both sides")
-    print(f"{'phase':18} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs raw':>7}  outcomes")
-    for name in ("raw scrapy", "first crawl", "unchanged (304)", "unchanged (200)", "changed 10 %"):
+    print(load())
+    print(f"{'phase':24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs raw':>7}  outcomes")
+    for name in (
+        "raw scrapy",
+        "first crawl",
+        POOLED,
+        "unchanged (304)",
+        "unchanged (200)",
+        KEYED,
+        FULL,
+        "changed 10 %",
+    ):
         r = results[name]
         rate = r["pages"] / r["seconds"]
         extra = {k: v for k, v in r.items() if k not in ("pages", "seconds")}
-        print(f"{name:18} {r['pages']:>6.0f} {r['seconds']:>8.2f} {rate:>8.1f} {rate / raw_rate:>6.2f}x  {extra or ''}")
+        label = {POOLED: "  2 extraction processes", FULL: "  full extraction"}.get(name, name)
+        print(
+            f"{label:24} {r['pages']:>6.0f} {r['seconds']:>8.2f} {rate:>8.1f} {rate / raw_rate:>6.2f}x  {extra or ''}"
+        )
+    emit(Row("1 throughput", f"raw Scrapy, {args.pages} pages", f"{raw_rate:.1f} pages/s", "", None))
+    for name, target in TARGETS.items():
+        rate = results[name]["pages"] / results[name]["seconds"]
+        emit(
+            Row(
+                "1 throughput",
+                f"redline {name}",
+                f"{rate:.1f} pages/s = {rate / raw_rate:.2f}x raw",
+                f"≥ {target}x",
+                rate / raw_rate >= target,
+            )
+        )
+
+
+POOLED = "first crawl, 2 extraction processes"
+KEYED = "furniture changed"
+FULL = "furniture changed, full extraction"
+TARGETS = {
+    "first crawl": 0.6,
+    POOLED: 0.6,
+    KEYED: 0.8,
+    FULL: 0.8,
+    "unchanged (304)": 0.8,
+    "unchanged (200)": 0.8,
+    "changed 10 %": 0.5,
+}
 
 
 if __name__ == "__main__":

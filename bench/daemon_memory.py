@@ -74,10 +74,21 @@ def main() -> None:
 
         options = DaemonOptions(db_url=db, time_scale=3600, metrics_port=0, on_cycle=on_cycle)
         code = run_daemon(options)
+    from bench.report import Row, emit
+
     ratio = readings[args.cycles] / readings[10]
     print(
         f"\nRSS after 10 cycles {readings[10]:.1f} MiB, after {args.cycles} {readings[args.cycles]:.1f} MiB: "
         f"{ratio:.3f}x (target ≤ 1.1x); daemon exit status {code}"
+    )
+    emit(
+        Row(
+            "5 memory",
+            f"daemon RSS after {args.cycles} cycles / after 10",
+            f"{readings[args.cycles]:.1f} / {readings[10]:.1f} MiB = {ratio:.3f}x",
+            "≤ 1.1x",
+            ratio <= 1.1,
+        )
     )
 
 

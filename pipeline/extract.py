@@ -277,16 +277,46 @@ def _drop_leading_headline(text: str, headlines: set[str | None]) -> str:
     return rest if comparable(first) in {comparable(h) for h in headlines if h} else text
 
 
-def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
-    """Extract the article from a page. Never raises on odd HTML: an unreadable
-    page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
+def parse_page(html: str | bytes) -> _Element | None:
+    """The page's tree as extraction reads it; None when lxml cannot parse it."""
     if isinstance(html, bytes):
         html = decode_html(html)
     # lxml refuses characters XML forbids; one stray escape code must not blank a whole page.
     html = _XML_INVALID.sub("", _XML_PROLOG.sub("", html, count=1))
     try:
-        tree = lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(html)
     except (ParserError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What extraction reads from the markup outside the article body."""
+
+    surfaces: dict[str, str]
+    byline: str | None
+    published: str | None
+    modified: str | None
+    canonical: str | None
+
+
+def page_facts(tree: _Element, ld: dict[str, Any] | None = None) -> PageFacts:
+    ld = _ld_article(tree) if ld is None else ld
+    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(tree, "og:url")]
+    return PageFacts(
+        surfaces=headline_surfaces(tree, ld),
+        byline=_byline(tree, ld),
+        published=_meta(tree, "article:published_time", "datePublished", "pubdate") or _ld_str(ld, "datePublished"),
+        modified=_meta(tree, "article:modified_time", "og:updated_time", "dateModified") or _ld_str(ld, "dateModified"),
+        canonical=str(canonical[0]).strip() if canonical and canonical[0] else None,
+    )
+
+
+def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
+    """Extract the article from a page. Never raises on odd HTML: an unreadable
+    page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
+    tree = parse_page(html)
+    if tree is None:
         return Extracted(title=None, byline=None, text="")
     ld = _ld_article(tree)
     if overrides:
@@ -297,11 +327,8 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
 
     # Everything read from the markup is read before pruning and trafilatura:
     # both change the tree in place.
-    surfaces = headline_surfaces(tree, ld)
-    byline = _byline(tree, ld)
-    published = _meta(tree, "article:published_time", "datePublished", "pubdate") or _ld_str(ld, "datePublished")
-    modified = _meta(tree, "article:modified_time", "og:updated_time", "dateModified") or _ld_str(ld, "dateModified")
-    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(tree, "og:url")]
+    facts = page_facts(tree, ld)
+    surfaces, byline, published, modified = facts.surfaces, facts.byline, facts.published, facts.modified
     override_text = override_title = None
     if overrides:
         if overrides.body:
@@ -336,6 +363,6 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         text=text,
         published_at=normalise_line(published),
         modified_at=normalise_line(modified),
-        canonical_url=str(canonical[0]).strip() if canonical and canonical[0] else None,
+        canonical_url=facts.canonical,
         headlines=surfaces,
     )

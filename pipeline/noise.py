@@ -8,6 +8,7 @@ carries) is stored as ``metadata`` and never reaches a reporter's list.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -103,6 +104,13 @@ def is_correction(sentence: str) -> bool:
 BOILERPLATE_MIN_ARTICLES = 3
 
 
+@functools.lru_cache(maxsize=256)
+def _sentence_set(text: str) -> frozenset[str]:
+    # Every new version re-reads the same 40 sibling articles, which mostly
+    # have not changed since: each distinct text is split once per process.
+    return frozenset(comparable(s) for s in split_sentences(text))
+
+
 def learn_boilerplate(texts: Iterable[str], min_articles: int = BOILERPLATE_MIN_ARTICLES) -> dict[str, str]:
     """Sentences that recur across articles of one site, with the reason.
 
@@ -112,7 +120,7 @@ def learn_boilerplate(texts: Iterable[str], min_articles: int = BOILERPLATE_MIN_
     """
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update({comparable(s) for s in split_sentences(text)})
+        counts.update(_sentence_set(text))
     return {
         sentence: f"site boilerplate: on {n} other articles of this site"
         for sentence, n in counts.items()

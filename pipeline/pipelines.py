@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,7 +13,8 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from pipeline.extract import SiteOverrides, extract
+from pipeline import region
+from pipeline.extract import Extracted, SiteOverrides, extract
 from pipeline.recheck import RecheckPolicy
 from pipeline.store import store_page
 from spiders.items import FetchedPage
@@ -28,24 +32,70 @@ def _overrides_for(url: str, table: dict[str, Any]) -> SiteOverrides | None:
     return None
 
 
-class ExtractPipeline:
-    """Runs the article extractor on every 200 response."""
+def examine(
+    html: str, url: str, overrides: SiteOverrides | None, previous_key: str | None, keys: bool
+) -> tuple[bool, Extracted | None, str | None]:
+    """(same region, extraction, region key) of one page: the key check first,
+    extraction only when it fails. A module function, so a worker process can run it."""
+    keys = keys and overrides is None
+    found = region.probe(html, previous_key) if keys and previous_key and previous_key != region.NO_KEY else None
+    if found is not None and found[0] == previous_key:
+        return True, None, previous_key
+    extracted = extract(html, url, overrides)
+    if not keys or extracted.is_empty:
+        return False, extracted, None
+    if found is not None and region.covers(found[1], extracted.text):
+        return False, extracted, found[0]  # same region, new content: its key is already computed
+    if previous_key == region.NO_KEY:
+        return False, extracted, region.NO_KEY
+    return False, extracted, region.learn(html, extracted.text) or region.NO_KEY
 
-    def __init__(self, overrides: dict[str, Any]):
+
+class ExtractPipeline:
+    """Runs the article extractor on every new 200 response.
+
+    A page whose main region and metadata hash to the key stored at the last
+    extraction skips extraction (pipeline/region.py; ``REDLINE_REGION_KEYS``,
+    on by default). Extraction is most of a first crawl's CPU: with
+    ``REDLINE_EXTRACT_PROCESSES`` above 0 it runs in that many worker processes
+    while this one keeps fetching and storing; 0 (the default) extracts in the
+    crawl's own process.
+    """
+
+    def __init__(self, overrides: dict[str, Any], processes: int = 0, keys: bool = True):
         self.overrides = overrides
+        self.keys = keys
+        # spawn, not fork: the crawl process runs a reactor and database pools.
+        self.pool = (
+            ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) if processes > 0 else None
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler.settings.getdict("REDLINE_SITE_OVERRIDES"))
+        return cls(
+            crawler.settings.getdict("REDLINE_SITE_OVERRIDES"),
+            crawler.settings.getint("REDLINE_EXTRACT_PROCESSES", 0),
+            crawler.settings.getbool("REDLINE_REGION_KEYS", True),
+        )
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
+            args = (item.html, url, _overrides_for(url, self.overrides), item.previous_region_key, self.keys)
             try:
-                item.extracted = extract(item.html, url, _overrides_for(url, self.overrides))
+                if self.pool is None:
+                    found = examine(*args)
+                else:
+                    found = await asyncio.wrap_future(self.pool.submit(examine, *args))
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
+            else:
+                item.same_region, item.extracted, item.region_key = found
         return item
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class StorePipeline:

@@ -45,7 +45,19 @@ def snapshot_of(v: Version) -> Snapshot:
     return Snapshot(v.title, v.byline, v.text, v.published_at, v.modified_at, dict(v.headlines or {}))
 
 
-def _outcome(page: FetchedPage, latest: Version | None, min_ratio: float) -> tuple[CheckOutcome, str | None]:
+def _needs_latest(page: FetchedPage, article: Article) -> bool:
+    """Only a new body or a vanished page is compared with the last version:
+    a 304, an error or a resent body never reads it."""
+    if not article.version_count:
+        return False
+    if page.http_status in GONE_STATUSES:
+        return True
+    return page.http_status == 200 and not page.error and not page.same_body and not page.same_region
+
+
+def _outcome(
+    page: FetchedPage, latest: Version | None, min_ratio: float, has_versions: bool
+) -> tuple[CheckOutcome, str | None]:
     if page.error and page.http_status is None:
         return CheckOutcome.ERROR, page.error
     status = page.http_status
@@ -55,7 +67,7 @@ def _outcome(page: FetchedPage, latest: Version | None, min_ratio: float) -> tup
         return CheckOutcome.GONE, f"HTTP {status}"
     if status != 200:
         return CheckOutcome.ERROR, page.error or f"HTTP {status}"
-    if page.same_body and latest is not None:
+    if (page.same_body or page.same_region) and has_versions:
         return CheckOutcome.UNCHANGED, None
     if page.extraction_error:
         return CheckOutcome.ERROR, page.extraction_error
@@ -103,10 +115,10 @@ def store_page(
             duration_ms=page.duration_ms,
         )
         return StoreResult(CheckOutcome.SUPERSEDED)
-    latest = queries.latest_version(session, article.id)
-    outcome, error = _outcome(page, latest, min_ratio)
+    latest = queries.latest_version(session, article.id) if _needs_latest(page, article) else None
+    outcome, error = _outcome(page, latest, min_ratio, article.version_count > 0)
     kinds: list[str] = []
-    seq: int | None = latest.seq if latest else None
+    seq: int | None = article.version_count or None
 
     article.last_checked_at = fetched_at
     if outcome == CheckOutcome.ERROR:
@@ -121,13 +133,15 @@ def store_page(
             article.etag, article.last_modified = page.etag, page.last_modified
         if outcome in (CheckOutcome.NEW_VERSION, CheckOutcome.UNCHANGED):
             article.body_hash = page.body_hash
+            if page.extracted is not None or page.same_region:
+                article.region_key = page.region_key
         if page.final_url and page.final_url != page.url:
-            if article.final_url and article.final_url != page.final_url and latest is not None:
+            if article.final_url and article.final_url != page.final_url and seq is not None:
                 queries.add_change(
                     session,
                     article.id,
-                    from_version=latest.seq,
-                    to_version=latest.seq,
+                    from_version=seq,
+                    to_version=seq,
                     detected_at=now,
                     kind="redirected",
                     old=article.final_url,
@@ -164,6 +178,7 @@ def store_page(
         version = queries.add_version(
             session,
             article,
+            previous=latest,
             fetched_at=now,
             content_hash=digest,
             title=extracted.title,

@@ -9,10 +9,11 @@ one series.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pipeline.figures import find_figures
+from pipeline.figures import Figure, find_figures
 from pipeline.sentences import split_sentences
 from storage.models import Article, Version
 from storage.review_queries import outlet_of
@@ -44,6 +45,12 @@ class FigureSeries:
         return f"{self.context}|{self.unit or ''}"
 
 
+@functools.lru_cache(maxsize=8192)
+def _sentence_figures(sentence: str) -> tuple[Figure, ...]:
+    # Consecutive versions share almost every sentence: each is read once.
+    return tuple(find_figures(sentence))
+
+
 def _figures(version: Version, words: tuple[str, ...] = ()) -> Iterable[tuple[str, str | None, float, str, str]]:
     """(context, unit, value, text, sentence) of every figure with a context, first one per key.
 
@@ -57,7 +64,7 @@ def _figures(version: Version, words: tuple[str, ...] = ()) -> Iterable[tuple[st
     for sentence in split_sentences(full):
         if words and not all(w in sentence.lower() for w in words):
             continue
-        for fig in find_figures(sentence):
+        for fig in _sentence_figures(sentence):
             if not fig.context:
                 continue
             key = (fig.context.lower(), fig.unit)

@@ -67,6 +67,7 @@ def request_payload(ref: ArticleRef, lease: str) -> str:
                 "etag": ref.etag,
                 "last_modified": ref.last_modified,
                 "body_hash": ref.body_hash,
+                "region_key": ref.region_key,
                 "lease": lease,
             },
         }
@@ -166,7 +167,12 @@ class RedisArticleSpider(RedisMixin, ArticleSpider):
             payload = json.loads(data)
             meta = payload["meta"]
             ref = ArticleRef(
-                meta["article_id"], payload["url"], meta.get("etag"), meta.get("last_modified"), meta.get("body_hash")
+                meta["article_id"],
+                payload["url"],
+                meta.get("etag"),
+                meta.get("last_modified"),
+                meta.get("body_hash"),
+                meta.get("region_key"),
             )
         except (ValueError, KeyError, TypeError) as exc:
             logger.error("dropped a malformed queue entry %r: %s", data[:200], exc)

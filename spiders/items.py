@@ -25,9 +25,14 @@ class FetchedPage:
     fetched_at: dt.datetime | None = None
     # Seconds a 429/503 asked us to wait before the next request.
     retry_after: float | None = None
-    # Filled in by ExtractPipeline.
+    # The main-region key stored at the last extraction (pipeline/region.py).
+    previous_region_key: str | None = None
+    # Filled in by ExtractPipeline. same_region: the key still matches, extraction was skipped;
+    # region_key: the key to store (learned or confirmed), None when unknown.
     extracted: Any = None
     extraction_error: str | None = None
+    same_region: bool = False
+    region_key: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -25,7 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+
+from storage import versiontext
 
 
 def utcnow() -> dt.datetime:
@@ -96,6 +98,8 @@ class Article(Base):
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
     body_hash: Mapped[str | None] = mapped_column(String(40))  # sha1 of the last 200 body
+    # "<sha1> <xpath>" of the article's main region at the last extraction (pipeline/region.py).
+    region_key: Mapped[str | None] = mapped_column(String(1024))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     version_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -123,15 +127,42 @@ class Version(Base):
     byline: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[str | None] = mapped_column(String(64))
     modified_at: Mapped[str | None] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
+    # The text, stored as storage/versiontext.py says: in full (zlib) for the
+    # latest and every KEYFRAME_EVERY-th version, else as a delta from the next.
+    text_z: Mapped[bytes | None] = mapped_column(LargeBinary)
+    text_delta: Mapped[bytes | None] = mapped_column(LargeBinary)
+    text_sha1: Mapped[str] = mapped_column(String(40))
     headlines: Mapped[dict[str, str] | None] = mapped_column(JSON)  # surface -> headline
     final_url: Mapped[str | None] = mapped_column(String(2048))
-    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed page
+    # zlib-compressed page; deferred: only the raw-page view reads it, and it is the biggest column.
+    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     extractor: Mapped[str] = mapped_column(String(64))
     extractor_version: Mapped[str] = mapped_column(String(32))
     reverts_to: Mapped[int | None] = mapped_column(Integer)  # seq of an identical earlier version
 
     article: Mapped[Article] = relationship(back_populates="versions")
+
+    @property
+    def text(self) -> str:
+        """The full text, rebuilt (and verified) on first read; query functions prime it."""
+        cached: str | None = self.__dict__.get("_text")
+        if cached is None:
+            from storage.queries import load_texts
+
+            session = object_session(self)
+            if session is None:
+                raise versiontext.CorruptText(f"version {self.seq}: text not loaded and no session to read it")
+            load_texts(session, [self])
+            cached = self.__dict__["_text"]
+        return cached
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.__dict__["_text"] = value
+        self.text_z, self.text_delta, self.text_sha1 = versiontext.compress(value), None, versiontext.sha1(value)
+
+    def stored_text(self) -> versiontext.Stored:
+        return versiontext.Stored(self.seq, self.text_z, self.text_delta, self.text_sha1)
 
 
 class Check(Base):
@@ -151,7 +182,8 @@ class Check(Base):
 class Change(Base):
     __tablename__ = "changes"
     __table_args__ = (
-        Index("ix_changes_detected", "detected_at"),
+        # With id: "newest first" pages walk the index with no sort, however many share a time.
+        Index("ix_changes_detected_id", "detected_at", "id"),
         Index("ix_changes_article", "article_id", "to_version"),
         Index("ix_changes_kind", "kind"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,7 +12,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from storage import versiontext
 from storage.models import Article, ArticleStatus, Change, Check, Version, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class ArticleRef:
     etag: str | None
     last_modified: str | None
     body_hash: str | None = None
+    region_key: str | None = None
 
 
 def get_or_create_article(session: Session, url: str, source_id: int | None = None) -> tuple[Article, bool]:
@@ -55,9 +60,9 @@ def articles_to_check(
 ) -> list[ArticleRef]:
     """Articles due for a check (or every active one), most overdue first."""
     now = now or utcnow()
-    query = select(Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash).where(
-        Article.status != ArticleStatus.RETIRED
-    )
+    query = select(
+        Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash, Article.region_key
+    ).where(Article.status != ArticleStatus.RETIRED)
     if urls is not None:
         query = query.where(Article.url.in_(list(urls)))
     elif not everything:
@@ -72,7 +77,40 @@ def articles_to_check(
 
 
 def latest_version(session: Session, article_id: int) -> Version | None:
-    return session.scalar(select(Version).where(Version.article_id == article_id).order_by(Version.seq.desc()).limit(1))
+    version = session.scalar(
+        select(Version).where(Version.article_id == article_id).order_by(Version.seq.desc()).limit(1)
+    )
+    if version is not None:
+        load_texts(session, [version])
+    return version
+
+
+def load_texts(session: Session, versions: Sequence[Version]) -> None:
+    """Rebuild (and verify) the texts of ``versions``, all of one article, that
+    are not loaded yet; rows their delta chains need are read in one query."""
+    todo = sorted((v for v in versions if "_text" not in v.__dict__), key=lambda v: v.seq)
+    if not todo:
+        return
+    known = {v.seq: v.stored_text() for v in versions}
+    if any(v.text_z is None for v in todo):
+        rows = session.execute(
+            select(Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
+            .where(
+                Version.article_id == todo[0].article_id,
+                Version.seq >= todo[0].seq,
+                Version.seq <= todo[-1].seq + versiontext.KEYFRAME_EVERY,
+            )
+            .order_by(Version.seq)
+        )
+        known = {row.seq: versiontext.Stored(*row) for row in rows} | known
+    ordered = [known[seq] for seq in sorted(known)]
+    by_seq = {v.seq: v for v in versions}
+    for v in todo:
+        if "_text" in v.__dict__:
+            continue  # rebuilt on the way to an older one
+        for seq, text in versiontext.rebuild(versiontext.chain_to(ordered, v.seq)).items():
+            if seq in by_seq:
+                by_seq[seq].__dict__.setdefault("_text", text)
 
 
 def version_with_hash(session: Session, article_id: int, content_hash: str) -> int | None:
@@ -81,12 +119,23 @@ def version_with_hash(session: Session, article_id: int, content_hash: str) -> i
     )
 
 
-def add_version(session: Session, article: Article, **fields: Any) -> Version:
-    """Append the next version. The (article, seq) constraint makes a duplicate impossible."""
+def add_version(session: Session, article: Article, *, previous: Version | None = None, **fields: Any) -> Version:
+    """Append the next version. The (article, seq) constraint makes a duplicate impossible.
+
+    The version before it gives up its full text for a delta from this one,
+    unless it is a keyframe (storage/versiontext.py); both writes are in the
+    caller's transaction.
+    """
     raw = fields.pop("raw_html", None)
     version = Version(article_id=article.id, seq=article.version_count + 1, **fields)
     if raw is not None:
         version.raw_html_z = zlib.compress(raw.encode("utf-8") if isinstance(raw, str) else raw, 6)
+    if previous is None and article.version_count:
+        previous = get_version(session, article.id, article.version_count)
+    if previous is not None and previous.text_z is not None and not versiontext.is_keyframe(previous.seq):
+        delta = versiontext.make_delta(version.text, previous.text)
+        if len(delta) < len(previous.text_z):
+            previous.text_z, previous.text_delta = None, delta
     article.version_count = version.seq
     session.add(version)
     return version
@@ -105,11 +154,16 @@ def add_change(session: Session, article_id: int, **fields: Any) -> Change:
 
 
 def versions_of(session: Session, article_id: int) -> list[Version]:
-    return list(session.scalars(select(Version).where(Version.article_id == article_id).order_by(Version.seq)))
+    versions = list(session.scalars(select(Version).where(Version.article_id == article_id).order_by(Version.seq)))
+    load_texts(session, versions)
+    return versions
 
 
 def get_version(session: Session, article_id: int, seq: int) -> Version | None:
-    return session.scalar(select(Version).where(Version.article_id == article_id, Version.seq == seq))
+    version = session.scalar(select(Version).where(Version.article_id == article_id, Version.seq == seq))
+    if version is not None:
+        load_texts(session, [version])
+    return version
 
 
 def list_changes(
@@ -160,14 +214,22 @@ def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40)
         .subquery()
     )
     rows = session.execute(
-        select(Version.article_id, Version.text)
+        select(Version.article_id, Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
         .join(Article, Article.id == Version.article_id)
         .where(Version.article_id.in_(select(siblings.c.id)), Version.seq >= Article.version_count - 1)
+        .order_by(Version.article_id, Version.seq)
     )
-    texts: dict[int, list[str]] = {}
-    for aid, text in rows:
-        texts.setdefault(aid, []).append(text)
-    return ["\n".join(parts) for parts in texts.values()]
+    stored: dict[int, list[versiontext.Stored]] = {}
+    for aid, seq, text_z, text_delta, text_sha1 in rows:
+        stored.setdefault(aid, []).append(versiontext.Stored(seq, text_z, text_delta, text_sha1))
+    # The latest text is stored in full and the one before it is one delta away.
+    out = []
+    for aid, chain in stored.items():
+        try:
+            out.append("\n".join(text for _, text in sorted(versiontext.rebuild(chain).items())))
+        except versiontext.CorruptText as exc:  # another article's problem: learn without it
+            logger.warning("article %d skipped as a sibling: %s", aid, exc)
+    return out
 
 
 def headline_changes_between(session: Session, article_id: int, old: str | None, new: str | None) -> list[Change]:

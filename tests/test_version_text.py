@@ -1,0 +1,125 @@
+"""Version texts stored as reverse deltas: every version reads back exactly, or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text as sql
+
+from storage import queries, versiontext
+from storage.db import MIGRATIONS, get_engine, open_database, session_scope
+from storage.models import Article, Version
+
+
+def _texts(n: int) -> list[str]:
+    base = "\n".join(f"Paragraph {p}: the toll rose to {p * 1000:,} people, officials said." for p in range(40))
+    return [base.replace("20,000", f"{20000 + i:,}").replace("officials", f"officials ({i})", 1) for i in range(n)]
+
+
+def test_pure_round_trip_over_keyframes() -> None:
+    texts = _texts(2 * versiontext.KEYFRAME_EVERY + 5)
+    rows = []
+    for seq, text in enumerate(texts, start=1):
+        last = seq == len(texts)
+        full = last or versiontext.is_keyframe(seq)
+        rows.append(
+            versiontext.Stored(
+                seq,
+                versiontext.compress(text) if full else None,
+                None if full else versiontext.make_delta(texts[seq], text),
+                versiontext.sha1(text),
+            )
+        )
+    assert versiontext.rebuild(rows) == dict(enumerate(texts, start=1))
+    chain = versiontext.chain_to(rows, 3)
+    assert [r.seq for r in chain] == list(range(3, versiontext.KEYFRAME_EVERY + 1))
+
+
+def test_a_wrong_rebuild_raises_instead_of_returning_a_wrong_text() -> None:
+    old, new = "The toll is 20,000.", "The toll is 20,057."
+    bad = versiontext.Stored(1, None, versiontext.make_delta(new, old), versiontext.sha1("something else"))
+    top = versiontext.Stored(2, versiontext.compress(new), None, versiontext.sha1(new))
+    with pytest.raises(versiontext.CorruptText):
+        versiontext.rebuild([bad, top])
+    with pytest.raises(versiontext.CorruptText):
+        versiontext.rebuild([versiontext.Stored(1, None, b"d=3", versiontext.sha1(old))])
+
+
+def _add(session: object, article: Article, text: str) -> Version:
+    return queries.add_version(
+        session,  # type: ignore[arg-type]
+        article,
+        fetched_at=dt.datetime(2026, 1, 1),
+        content_hash=versiontext.sha1(text),
+        title="t",
+        text=text,
+        extractor="e",
+        extractor_version="1",
+    )
+
+
+def test_every_version_reads_back_through_the_database(db_url: str) -> None:
+    url = open_database(db_url)
+    texts = _texts(versiontext.KEYFRAME_EVERY + 8)
+    with session_scope(url) as session:
+        article, _ = queries.get_or_create_article(session, "http://127.0.0.1/t")
+        article_id = article.id
+    for text in texts:  # one transaction per version, as the crawl stores them
+        with session_scope(url) as session:
+            found = session.get(Article, article_id)
+            assert found is not None
+            _add(session, found, text)
+    with session_scope(url) as session:
+        stored = session.execute(
+            sql("SELECT seq, text_z IS NOT NULL FROM versions WHERE article_id = :a ORDER BY seq"), {"a": article_id}
+        ).all()
+        full = [seq for seq, is_full in stored if is_full]
+        assert full == [versiontext.KEYFRAME_EVERY, len(texts)]
+    for seq in (1, 2, versiontext.KEYFRAME_EVERY - 1, versiontext.KEYFRAME_EVERY, len(texts) - 1, len(texts)):
+        with session_scope(url) as session:
+            version = queries.get_version(session, article_id, seq)
+            assert version is not None and version.text == texts[seq - 1]
+    with session_scope(url) as session:
+        assert [v.text for v in queries.versions_of(session, article_id)] == texts
+        latest = queries.latest_version(session, article_id)
+        assert latest is not None and latest.text == texts[-1]
+        session.execute(sql("UPDATE versions SET text_sha1 = 'x' WHERE article_id = :a AND seq = 3"), {"a": article_id})
+    with session_scope(url) as session, pytest.raises(versiontext.CorruptText):
+        queries.get_version(session, article_id, 2)
+
+
+def test_the_migration_converts_existing_texts(db_url: str) -> None:
+    url = db_url
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = get_engine(url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "0002_daemon")
+    command.upgrade(cfg, "0002_review")
+    texts = _texts(versiontext.KEYFRAME_EVERY + 3)
+    with get_engine(url).begin() as conn:
+        conn.execute(
+            sql(
+                "INSERT INTO articles (id, url, status, first_seen_at, consecutive_failures, version_count) "
+                "VALUES (1, 'http://x/1', 'active', '2026-01-01', 0, :n)"
+            ),
+            {"n": len(texts)},
+        )
+        for seq, text in enumerate(texts, start=1):
+            conn.execute(
+                sql(
+                    "INSERT INTO versions (article_id, seq, fetched_at, content_hash, text, extractor,"
+                    " extractor_version) VALUES (1, :seq, '2026-01-01', 'h', :text, 'e', '1')"
+                ),
+                {"seq": seq, "text": text},
+            )
+    command.upgrade(cfg, "heads")
+    with session_scope(url) as session:
+        assert [v.text for v in queries.versions_of(session, 1)] == texts
+        assert queries.get_version(session, 1, 5).text == texts[4]  # type: ignore[union-attr]
+    command.downgrade(cfg, "0002_daemon")  # before the deltas: full texts again
+    with get_engine(url).connect() as conn:
+        assert list(conn.execute(sql("SELECT text FROM versions ORDER BY seq")).scalars()) == texts
