@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import pipeline.store
@@ -76,3 +78,29 @@ def test_models_and_migrations_agree(db_url: str) -> None:
 
     with get_engine(open_database(db_url)).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_downgrade_to_the_first_schema_keeps_every_version(tmp_path: Path) -> None:
+    """Rolling back a release must not cost history (batch mode on SQLite once cascaded deletes)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.db import MIGRATIONS
+    from tests.reviewdata import fill
+
+    room = fill(f"sqlite:///{tmp_path / 'down.db'}")
+    count = "SELECT COUNT(*), COALESCE(SUM(LENGTH(text)), 0) FROM versions"
+    with get_engine(room.db_url).connect() as conn:
+        before = conn.execute(text("SELECT COUNT(*) FROM versions")).scalar()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = get_engine(room.db_url)
+    cfg.attributes["configure_logger"] = False
+    command.downgrade(cfg, "0001")
+    with get_engine(room.db_url).connect() as conn:
+        rows, chars = conn.execute(text(count)).one()
+        changes = conn.execute(text("SELECT COUNT(*) FROM changes")).scalar()
+    assert before and rows == before and chars > 0 and changes
+    command.upgrade(cfg, "heads")
+    with session_scope(room.db_url) as session:
+        assert all(v.text for v in session.scalars(select(Version)))

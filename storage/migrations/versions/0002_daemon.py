@@ -51,9 +51,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("daemon_state")
-    with op.batch_alter_table("articles") as batch:
-        for col in ("last_changed_at", "listed_published_at", "listed_headline"):
-            batch.drop_column(col)
-    with op.batch_alter_table("sources") as batch:
-        for col in ("edit_rate", "from_config", "articles_found", "next_run_at", "overrides", "deny", "allow"):
-            batch.drop_column(col)
+    # Not in batch mode: on SQLite that recreates the table, and with foreign keys on,
+    # dropping the old `articles` cascades to every version, check and change.
+    # These columns carry no index or constraint, so SQLite 3.35+ drops them in place.
+    for col in ("last_changed_at", "listed_published_at", "listed_headline"):
+        op.drop_column("articles", col)
+    for col in ("edit_rate", "from_config", "articles_found", "next_run_at", "overrides", "deny", "allow"):
+        op.drop_column("sources", col)
