@@ -97,14 +97,7 @@ def api_articles(
 @router.get("/api/articles/{article_id}", tags=["articles"], summary="Every stored version (`redline history`)")
 def api_article(session: SessionDep, article_id: ArticleId) -> dict[str, Any]:
     article = views.article_or_404(session, article_id)
-    return {
-        "id": article.id,
-        "url": article.url,
-        "canonical_url": article.canonical_url,
-        "status": article.status,
-        "listed": render.listed_json(article),
-        "versions": [render.version_json(v) for v in queries.versions_of(session, article.id)],
-    }
+    return {"id": article.id, **render.history_json(article, queries.versions_of(session, article.id))}
 
 
 @router.get("/api/articles/{article_id}/versions/{seq}", tags=["articles"], summary="One version")
@@ -130,14 +123,7 @@ def api_diff(
 @router.get("/api/articles/{article_id}/checks", tags=["articles"], summary="Every fetch (`redline checks`)")
 def api_checks(session: SessionDep, article_id: ArticleId) -> dict[str, Any]:
     article = views.article_or_404(session, article_id)
-    return {
-        "url": article.url,
-        "status": article.status,
-        "last_error": article.last_error,
-        "consecutive_failures": article.consecutive_failures,
-        "next_check_at": render.iso(article.next_check_at),
-        "checks": [render.check_json(c) for c in queries.checks_of(session, article.id)],
-    }
+    return render.checks_json(article, queries.checks_of(session, article.id))
 
 
 @router.get("/api/articles/{article_id}/figures", tags=["figures"], summary="Each figure of an article over versions")

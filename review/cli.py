@@ -207,14 +207,7 @@ def history(obj: Context, url: str, fmt: str) -> None:
         article = _article(session, url)
         versions = queries.versions_of(session, article.id)
         if fmt == "json":
-            out = {
-                "url": article.url,
-                "canonical_url": article.canonical_url,
-                "status": article.status,
-                "listed": render.listed_json(article),
-                "versions": [render.version_json(v) for v in versions],
-            }
-            click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+            click.echo(json.dumps(render.history_json(article, versions), indent=2, ensure_ascii=False))
         else:
             stdout().print(render.history_table(article.url, versions))
 
@@ -288,19 +281,11 @@ def checks(obj: Context, url: str, fmt: str) -> None:
     """Every fetch of an article and its outcome (new_version, unchanged, error…)."""
     with session_scope(obj.db) as session:
         article = _article(session, url)
-        rows = [render.check_json(c) for c in queries.checks_of(session, article.id)]
+        out = render.checks_json(article, queries.checks_of(session, article.id))
         if fmt == "json":
-            out = {
-                "url": article.url,
-                "status": article.status,
-                "last_error": article.last_error,
-                "consecutive_failures": article.consecutive_failures,
-                "next_check_at": render.iso(article.next_check_at),
-                "checks": rows,
-            }
             click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
-            stdout().print(render.checks_table(article.url, rows))
+            stdout().print(render.checks_table(article.url, out["checks"]))
 
 
 @cli.command()

@@ -54,6 +54,29 @@ def listed_json(article: Article) -> dict[str, Any] | None:
     return {"headline": article.listed_headline, "published_at": iso(article.listed_published_at)}
 
 
+def history_json(article: Article, versions: list[Version]) -> dict[str, Any]:
+    """`redline history --format json` and /api/articles/{id}: the article and every version."""
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "status": article.status,
+        "listed": listed_json(article),
+        "versions": [version_json(v) for v in versions],
+    }
+
+
+def checks_json(article: Article, checks: list[Check]) -> dict[str, Any]:
+    """`redline checks --format json` and /api/articles/{id}/checks: the article's state and every fetch."""
+    return {
+        "url": article.url,
+        "status": article.status,
+        "last_error": article.last_error,
+        "consecutive_failures": article.consecutive_failures,
+        "next_check_at": iso(article.next_check_at),
+        "checks": [check_json(c) for c in checks],
+    }
+
+
 def version_json(version: Version) -> dict[str, Any]:
     return {
         "version": version.seq,
