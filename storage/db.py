@@ -81,13 +81,18 @@ def _sessionmaker(url: str) -> sessionmaker[Session]:
     return sessionmaker(get_engine(url), expire_on_commit=False)
 
 
-def upgrade(url: str) -> None:
-    """Bring the schema at ``url`` to the latest Alembic revision."""
+def alembic_config(url: str) -> Config:
+    """Alembic's configuration for the database at ``url`` (no alembic.ini: the migrations ship with the code)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = get_engine(url)
     cfg.attributes["configure_logger"] = False
-    command.upgrade(cfg, "heads")
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Bring the schema at ``url`` to the latest Alembic revision."""
+    command.upgrade(alembic_config(url), "heads")
 
 
 @functools.cache

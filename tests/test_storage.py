@@ -83,22 +83,17 @@ def test_models_and_migrations_agree(db_url: str) -> None:
 def test_downgrade_to_the_first_schema_keeps_every_version(tmp_path: Path) -> None:
     """Rolling back a release must not cost history (batch mode on SQLite once cascaded deletes)."""
     from alembic import command
-    from alembic.config import Config
 
-    from storage.db import MIGRATIONS
+    from storage.db import alembic_config
     from tests.reviewdata import fill
 
     room = fill(f"sqlite:///{tmp_path / 'down.db'}")
-    count = "SELECT COUNT(*), COALESCE(SUM(LENGTH(text)), 0) FROM versions"
     with get_engine(room.db_url).connect() as conn:
         before = conn.execute(text("SELECT COUNT(*) FROM versions")).scalar()
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = get_engine(room.db_url)
-    cfg.attributes["configure_logger"] = False
+    cfg = alembic_config(room.db_url)
     command.downgrade(cfg, "0001")
     with get_engine(room.db_url).connect() as conn:
-        rows, chars = conn.execute(text(count)).one()
+        rows, chars = conn.execute(text("SELECT COUNT(*), COALESCE(SUM(LENGTH(text)), 0) FROM versions")).one()
         changes = conn.execute(text("SELECT COUNT(*) FROM changes")).scalar()
     assert before and rows == before and chars > 0 and changes
     command.upgrade(cfg, "heads")

@@ -6,11 +6,10 @@ import datetime as dt
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import text as sql
 
 from storage import queries, versiontext
-from storage.db import MIGRATIONS, get_engine, open_database, session_scope
+from storage.db import alembic_config, get_engine, open_database, session_scope
 from storage.models import Article, Version
 
 
@@ -93,10 +92,7 @@ def test_every_version_reads_back_through_the_database(db_url: str) -> None:
 
 def test_the_migration_converts_existing_texts(db_url: str) -> None:
     url = db_url
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = get_engine(url)
-    cfg.attributes["configure_logger"] = False
+    cfg = alembic_config(url)
     command.upgrade(cfg, "0002_daemon")
     command.upgrade(cfg, "0002_review")
     texts = _texts(versiontext.KEYFRAME_EVERY + 3)
