@@ -15,8 +15,9 @@ from scrapy.statscollectors import StatsCollector
 
 from pipeline import region
 from pipeline.extract import Extracted, SiteOverrides, extract
+from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
-from pipeline.store import store_page
+from pipeline.store import StoreResult, store_page
 from spiders.items import FetchedPage
 from storage.db import open_database, transaction
 
@@ -99,40 +100,55 @@ class ExtractPipeline:
 
 
 class StorePipeline:
-    """Writes each page's check, version and changes in one transaction."""
+    """Writes each page's check, version and changes in one transaction.
+
+    Quiet pages (a 304, the same bytes, the same article region) are queued
+    and written together (pipeline/quiet.py): up to ``REDLINE_STORE_BATCH``
+    pages (default 64; 1 writes every page alone) or whatever arrived within
+    ``REDLINE_STORE_BATCH_WAIT`` seconds (default 0.05) share one transaction.
+    An item leaves this pipeline only once its page is committed.
+    """
 
     def __init__(
-        self, db_url: str, keep_raw: bool, min_ratio: float, stats: StatsCollector, policy: RecheckPolicy | None = None
+        self,
+        db_url: str,
+        keep_raw: bool,
+        min_ratio: float,
+        stats: StatsCollector,
+        policy: RecheckPolicy | None = None,
+        batch_size: int = 64,
+        batch_wait: float = 0.05,
     ):
         self.db_url = db_url
         self.keep_raw = keep_raw
         self.min_ratio = min_ratio
         self.stats = stats
         self.policy = policy or RecheckPolicy()
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.queued: list[tuple[FetchedPage, asyncio.Future[StoreResult]]] = []
+        self.timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         assert crawler.stats is not None
+        settings = crawler.settings
         return cls(
-            open_database(crawler.settings.get("REDLINE_DB")),
-            crawler.settings.getbool("REDLINE_STORE_RAW_HTML", True),
-            crawler.settings.getfloat("REDLINE_MIN_TEXT_RATIO", 0.2),
+            open_database(settings.get("REDLINE_DB")),
+            settings.getbool("REDLINE_STORE_RAW_HTML", True),
+            settings.getfloat("REDLINE_MIN_TEXT_RATIO", 0.2),
             crawler.stats,
             RecheckPolicy.from_mapping(
-                crawler.settings.getdict("REDLINE_RECHECK"),
-                time_scale=crawler.settings.getfloat("REDLINE_TIME_SCALE", 1),
+                settings.getdict("REDLINE_RECHECK"), time_scale=settings.getfloat("REDLINE_TIME_SCALE", 1)
             ),
+            settings.getint("REDLINE_STORE_BATCH", 64),
+            settings.getfloat("REDLINE_STORE_BATCH_WAIT", 0.05),
         )
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
-        result = transaction(
-            self.db_url,
-            lambda session: store_page(
-                session, item, keep_raw=self.keep_raw, min_ratio=self.min_ratio, policy=self.policy
-            ),
-        )
+        result = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
         self.stats.inc_value(f"redline/checks/{result.outcome.value}")
         for kind in result.change_kinds:
             self.stats.inc_value(f"redline/changes/{kind}")
@@ -140,5 +156,54 @@ class StorePipeline:
         item.extra["change_kinds"] = result.change_kinds
         return item
 
+    def _store(self, page: FetchedPage) -> StoreResult:
+        return transaction(
+            self.db_url,
+            lambda session: store_page(
+                session, page, keep_raw=self.keep_raw, min_ratio=self.min_ratio, policy=self.policy
+            ),
+        )
+
+    def _queue(self, page: FetchedPage) -> asyncio.Future[StoreResult]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StoreResult] = loop.create_future()
+        self.queued.append((page, future))
+        if len(self.queued) >= self.batch_size:
+            self.flush()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.batch_wait, self.flush)
+        return future
+
+    def flush(self) -> None:
+        """Write the queued quiet pages: together where pipeline/quiet.py can, else one by one."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.queued = self.queued, []
+        if not batch:
+            return
+        pages = [page for page, _ in batch]
+        try:
+            settled, _left = transaction(self.db_url, lambda session: write_quiet(session, pages, self.policy))
+        except Raced as exc:
+            logger.info("%s; storing its %d pages one by one", exc, len(pages))
+            settled = []
+        except Exception as exc:  # the database stayed unreachable through every retry
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        results = {id(page): StoreResult(outcome, seq) for page, outcome, seq in settled}
+        for page, future in batch:
+            try:
+                result = results.get(id(page)) or self._store(page)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            if not future.done():
+                future.set_result(result)
+
     def close_spider(self, spider: Spider | None = None) -> None:
+        self.flush()
         logger.info("store closed: %s", {k: v for k, v in self.stats.get_stats().items() if k.startswith("redline/")})
