@@ -111,12 +111,32 @@ def _text_of(nodes: list[Any]) -> str:
     return "\n".join(parts)
 
 
-def _meta(tree: _Element, *names: str) -> str | None:
+_META_ATTRS = ("property", "name", "itemprop")
+# (attribute, its value) -> the content of the first <meta> that declares it with a content.
+Metas = dict[tuple[str, str], str]
+
+
+def meta_index(tree: _Element) -> Metas:
+    """Every <meta> of the page in one walk (a lookup per name would walk it a dozen times)."""
+    metas: Metas = {}
+    for node in tree.iter("meta"):
+        content = node.get("content")
+        if content is None:
+            continue
+        for attr in _META_ATTRS:
+            value = node.get(attr)
+            if value is not None:
+                metas.setdefault((attr, value), content)
+    return metas
+
+
+def _meta(metas: Metas, *names: str) -> str | None:
+    """The first of ``names`` the page declares with a non-empty content."""
     for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
-            if found and str(found[0]).strip():
-                return str(found[0]).strip()
+        for attr in _META_ATTRS:
+            found = metas.get((attr, name), "").strip()
+            if found:
+                return found
     return None
 
 
@@ -198,13 +218,13 @@ _BYLINE_NODES = (
 )
 
 
-def _byline(tree: _Element, ld: dict[str, Any]) -> str | None:
+def _byline(tree: _Element, ld: dict[str, Any], metas: Metas) -> str | None:
     """The author line from the page's own declarations, most explicit first.
 
     Deliberately not trafilatura's author guess: it moves with unrelated markup,
     and a byline that flickers between fetches would be reported as an edit.
     """
-    meta = _meta(tree, "author", "article:author", "parsely-author", "sailthru.author")
+    meta = _meta(metas, "author", "article:author", "parsely-author", "sailthru.author")
     if meta and not meta.startswith(("http://", "https://")):
         return _clean_byline(meta)
     if author := _ld_author(ld):
@@ -240,9 +260,10 @@ def strip_site_suffix(title: str, site_name: str | None = None) -> str:
     return title
 
 
-def headline_surfaces(tree: _Element, ld: dict[str, Any]) -> dict[str, str]:
+def headline_surfaces(tree: _Element, ld: dict[str, Any], metas: Metas | None = None) -> dict[str, str]:
     """Every place the page states its headline, keyed by surface name."""
-    site_name = _meta(tree, "og:site_name")
+    metas = meta_index(tree) if metas is None else metas
+    site_name = _meta(metas, "og:site_name")
     found: dict[str, str | None] = {}
     title_nodes = tree.xpath("//head/title")
     if title_nodes:
@@ -250,8 +271,8 @@ def headline_surfaces(tree: _Element, ld: dict[str, Any]) -> dict[str, str]:
     h1 = tree.xpath("//h1")
     if h1:
         found["h1"] = normalise_line(h1[0].text_content())
-    found["og:title"] = normalise_line(_meta(tree, "og:title"))
-    found["twitter:title"] = normalise_line(_meta(tree, "twitter:title"))
+    found["og:title"] = normalise_line(_meta(metas, "og:title"))
+    found["twitter:title"] = normalise_line(_meta(metas, "twitter:title"))
     headline = ld.get("headline")
     found["json-ld"] = normalise_line(headline) if isinstance(headline, str) else None
     return {k: v for k, v in found.items() if v}
@@ -302,12 +323,14 @@ class PageFacts:
 
 def page_facts(tree: _Element, ld: dict[str, Any] | None = None) -> PageFacts:
     ld = _ld_article(tree) if ld is None else ld
-    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(tree, "og:url")]
+    metas = meta_index(tree)
+    canonical = tree.xpath('//link[@rel="canonical"]/@href') or [_meta(metas, "og:url")]
     return PageFacts(
-        surfaces=headline_surfaces(tree, ld),
-        byline=_byline(tree, ld),
-        published=_meta(tree, "article:published_time", "datePublished", "pubdate") or _ld_str(ld, "datePublished"),
-        modified=_meta(tree, "article:modified_time", "og:updated_time", "dateModified") or _ld_str(ld, "dateModified"),
+        surfaces=headline_surfaces(tree, ld, metas),
+        byline=_byline(tree, ld, metas),
+        published=_meta(metas, "article:published_time", "datePublished", "pubdate") or _ld_str(ld, "datePublished"),
+        modified=_meta(metas, "article:modified_time", "og:updated_time", "dateModified")
+        or _ld_str(ld, "dateModified"),
         canonical=str(canonical[0]).strip() if canonical and canonical[0] else None,
     )
 
