@@ -149,7 +149,7 @@ def main() -> None:
             "read any version (p95 / max)",
             f"{percentile(read_ms, 95):.2f} / {max(read_ms):.2f} ms",
             "≤ 5 ms",
-            percentile(read_ms, 95) <= 5,
+            max(read_ms) <= 5,  # "any version": the slowest one counts
         ),
     )
 

@@ -108,9 +108,8 @@ def load_texts(session: Session, versions: Sequence[Version]) -> None:
     for v in todo:
         if "_text" in v.__dict__:
             continue  # rebuilt on the way to an older one
-        for seq, text in versiontext.rebuild(versiontext.chain_to(ordered, v.seq)).items():
-            if seq in by_seq:
-                by_seq[seq].__dict__.setdefault("_text", text)
+        for seq, text in versiontext.rebuild(versiontext.chain_to(ordered, v.seq), wanted=by_seq).items():
+            by_seq[seq].__dict__.setdefault("_text", text)
 
 
 def version_with_hash(session: Session, article_id: int, content_hash: str) -> int | None:

@@ -47,6 +47,46 @@ def test_a_wrong_rebuild_raises_instead_of_returning_a_wrong_text() -> None:
         versiontext.rebuild([versiontext.Stored(1, None, b"d=3", versiontext.sha1(old))])
 
 
+def _stored_chain(texts: list[str]) -> list[versiontext.Stored]:
+    return [
+        versiontext.Stored(
+            seq,
+            versiontext.compress(text) if seq == len(texts) else None,
+            None if seq == len(texts) else versiontext.make_delta(texts[seq], text),
+            versiontext.sha1(text),
+        )
+        for seq, text in enumerate(texts, start=1)
+    ]
+
+
+def test_characters_beyond_the_basic_plane_survive_every_step() -> None:
+    # Delta lengths count UTF-16 units: an emoji is two of them. The fast path
+    # slices by characters, so it must hand such texts to diff-match-patch.
+    texts = [
+        "The toll rose to 20,000 \U0001f622 today.\nSecond line.",
+        "The toll rose to 20,057 today.\nSecond line.",  # the emoji goes
+        "The toll rose to 20,057 today.\nSecond line \U0001f4f0 added.",  # another comes
+        "Plain text, no emoji: 20,057.\nSecond line added.",
+    ]
+    rows = _stored_chain(texts)
+    assert versiontext.rebuild(rows) == dict(enumerate(texts, start=1))
+    assert versiontext.rebuild(rows, wanted={1}) == {1: texts[0]}
+
+
+def test_only_wanted_texts_are_returned_and_each_is_verified() -> None:
+    texts = _texts(6)
+    rows = _stored_chain(texts)
+    assert versiontext.rebuild(rows, wanted={2, 5}) == {2: texts[1], 5: texts[4]}
+    # A corrupt delta on the way to version 1 is caught at version 1 even when
+    # the version it belongs to is not wanted.
+    wrong = versiontext.make_delta(texts[2], texts[1].replace("20,001", "20,999"))
+    rows[1] = versiontext.Stored(2, None, wrong, rows[1].text_sha1)
+    with pytest.raises(versiontext.CorruptText):
+        versiontext.rebuild(rows, wanted={1})
+    with pytest.raises(versiontext.CorruptText):
+        versiontext.apply_delta("short", b"d=9")
+
+
 def _add(session: object, article: Article, text: str) -> Version:
     return queries.add_version(
         session,  # type: ignore[arg-type]
@@ -86,6 +126,15 @@ def test_every_version_reads_back_through_the_database(db_url: str) -> None:
         latest = queries.latest_version(session, article_id)
         assert latest is not None and latest.text == texts[-1]
         session.execute(sql("UPDATE versions SET text_sha1 = 'x' WHERE article_id = :a AND seq = 3"), {"a": article_id})
+    with session_scope(url) as session, pytest.raises(versiontext.CorruptText):
+        queries.get_version(session, article_id, 3)
+    with session_scope(url) as session:
+        # Version 2 is rebuilt through version 3 and checked against its own hash.
+        version = queries.get_version(session, article_id, 2)
+        assert version is not None and version.text == texts[1]
+        session.execute(
+            sql("UPDATE versions SET text_delta = :d WHERE article_id = :a AND seq = 3"), {"a": article_id, "d": b"d=1"}
+        )
     with session_scope(url) as session, pytest.raises(versiontext.CorruptText):
         queries.get_version(session, article_id, 2)
 
