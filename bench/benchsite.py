@@ -26,6 +26,13 @@ REALPAGES = ROOT.parent / "shared" / "realpages"
 HOSTS = [f"127.0.0.{i}" for i in range(2, 10)]
 
 
+def pages_used() -> str:
+    """Which pages the bench site serves, for the report: figures from generated pages are not comparable."""
+    if (REALPAGES / "ground-truth.json").exists():
+        return f"the 67 real pages of {REALPAGES} replicated"
+    return f"generated pages ({REALPAGES} is absent; figures are not comparable with real pages)"
+
+
 def _generated(n: int) -> list[str]:
     from tests.articles import TRUCE_V1, article_page
 

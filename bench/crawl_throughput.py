@@ -114,7 +114,7 @@ def main() -> None:
         print(json.dumps(phase(args.phase, args.urls, args.db, json.loads(args.extra or "null"))))
         return
 
-    from bench.benchsite import BenchSite
+    from bench.benchsite import BenchSite, pages_used
 
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,6 +148,7 @@ def main() -> None:
 
     raw_rate = results["raw scrapy"]["pages"] / results["raw scrapy"]["seconds"]
     print(f"{args.pages} article URLs on {len(site.urls[:8])} loopback addresses; throttling off on both sides")
+    print(f"pages: {pages_used()}")
     print(load())
     print(f"{'phase':24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs raw':>7}  outcomes")
     for name in (
