@@ -39,7 +39,7 @@ def is_quiet(page: FetchedPage) -> bool:
     if page.http_status == 304:
         return True
     redirected = page.final_url is not None and page.final_url != page.url
-    return page.http_status == 200 and page.html is not None and not redirected and (page.same_body or page.same_region)
+    return page.http_status == 200 and not redirected and (page.same_body or page.same_region)
 
 
 class Raced(Exception):

@@ -90,8 +90,11 @@ class ArticleSpider(scrapy.Spider):
     def parse(self, response: Response, **kwargs: Any) -> Any:
         meta = response.meta
         header = response.headers.get
+        body_hash = hashlib.sha1(response.body).hexdigest() if response.status == 200 else None
+        # The same bytes as last time are not decoded: nothing downstream reads them.
+        same_body = body_hash is not None and body_hash == meta.get("body_hash")
         html = None
-        if response.status == 200 and hasattr(response, "text"):
+        if response.status == 200 and not same_body and hasattr(response, "text"):
             try:
                 html = response.text
             except (UnicodeDecodeError, AttributeError) as exc:
@@ -105,8 +108,8 @@ class ArticleSpider(scrapy.Spider):
             etag=(header(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
             duration_ms=(time.monotonic() - meta["started"]) * 1000,
-            error=None if html is not None or response.status != 200 else "response is not text",
-            body_hash=hashlib.sha1(response.body).hexdigest() if response.status == 200 else None,
+            error=None if html is not None or same_body or response.status != 200 else "response is not text",
+            body_hash=body_hash,
             previous_body_hash=meta.get("body_hash"),
             previous_region_key=meta.get("region_key"),
             retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
