@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,46 +59,88 @@ class ExtractPipeline:
 
     A page whose main region and metadata hash to the key stored at the last
     extraction skips extraction (pipeline/region.py; ``REDLINE_REGION_KEYS``,
-    on by default). Extraction is most of a first crawl's CPU: with
-    ``REDLINE_EXTRACT_PROCESSES`` above 0 it runs in that many worker processes
-    while this one keeps fetching and storing; 0 (the default) extracts in the
-    crawl's own process.
+    on by default). Extraction is most of a first crawl's CPU, so it can run in
+    worker processes while this one keeps fetching and storing
+    (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) extracts here until
+    the crawl has extracted ``REDLINE_EXTRACT_POOL_AFTER`` pages (50), then
+    starts two workers (none on a one-core machine). Starting workers that
+    import trafilatura costs about a second of CPU each, more than a daemon
+    cycle with a handful of edited articles saves; a first crawl or a big wave
+    of edits gains nearly 2x on two cores. A number starts that many workers
+    at the first extraction; 0 always extracts in the crawl's own process.
     """
 
-    def __init__(self, overrides: dict[str, Any], processes: int = 0, keys: bool = True):
+    def __init__(self, overrides: dict[str, Any], processes: int | None = 0, keys: bool = True, after: int = 50):
         self.overrides = overrides
         self.keys = keys
-        # spawn, not fork: the crawl process runs a reactor and database pools.
-        self.pool = (
-            ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) if processes > 0 else None
-        )
+        self.processes = processes  # None: auto
+        self.after = after
+        self.extractions = 0
+        self.pool: ProcessPoolExecutor | None = None
+        self.decided = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        settings = crawler.settings
+        processes = str(settings.get("REDLINE_EXTRACT_PROCESSES", "auto")).strip().lower()
+        if processes != "auto" and not processes.isdigit():
+            raise ValueError(f"REDLINE_EXTRACT_PROCESSES must be 'auto' or a number of processes, not {processes!r}")
         return cls(
-            crawler.settings.getdict("REDLINE_SITE_OVERRIDES"),
-            crawler.settings.getint("REDLINE_EXTRACT_PROCESSES", 0),
-            crawler.settings.getbool("REDLINE_REGION_KEYS", True),
+            settings.getdict("REDLINE_SITE_OVERRIDES"),
+            None if processes == "auto" else int(processes),
+            settings.getbool("REDLINE_REGION_KEYS", True),
+            settings.getint("REDLINE_EXTRACT_POOL_AFTER", 50),
         )
+
+    def _workers(self) -> int | None:
+        """How many workers to start now; None: not decided yet."""
+        if self.processes is not None:
+            return self.processes
+        if self.extractions <= self.after:
+            return None
+        return 2 if (os.cpu_count() or 1) > 1 else 0
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        """The pool for this page's extraction, or None to extract here."""
+        self.extractions += 1
+        if not self.decided and (workers := self._workers()) is not None:
+            self.decided = True
+            if workers > 0:
+                logger.info("extracting in %d worker processes", workers)
+                # spawn, not fork: the crawl process runs a reactor and database pools.
+                self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        return self.pool
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
             args = (item.html, url, _overrides_for(url, self.overrides), item.previous_region_key, self.keys)
+            pool = self._pool()
             try:
-                if self.pool is None:
+                if pool is None:
                     found = examine(*args)
                 else:
-                    found = await asyncio.wrap_future(self.pool.submit(examine, *args))
+                    try:
+                        found = await asyncio.wrap_future(pool.submit(examine, *args))
+                    except BrokenProcessPool:
+                        # A worker died (killed, out of memory): the rest of the crawl
+                        # extracts here, and this page is not lost.
+                        logger.warning("an extraction worker died; extracting in the crawl's process from now on")
+                        self._drop_pool()
+                        found = examine(*args)
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
             else:
                 item.same_region, item.extracted, item.region_key = found
         return item
 
+    def _drop_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        self._drop_pool()
 
 
 class StorePipeline:

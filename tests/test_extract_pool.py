@@ -1,0 +1,84 @@
+"""Extraction in worker processes (pipeline/pipelines.py ExtractPipeline): when it
+starts them, that their results equal in-process extraction, and that a dead worker
+loses no page."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from types import SimpleNamespace
+
+import pytest
+from scrapy.settings import Settings
+
+from pipeline.extract import extract
+from pipeline.pipelines import ExtractPipeline
+from spiders.items import FetchedPage
+from tests.articles import TRUCE_V1, article_page, truce_report
+
+PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
+MULTICORE = (os.cpu_count() or 1) > 1
+
+
+def _page(i: int, html: str) -> FetchedPage:
+    return FetchedPage(i, f"http://news.test/a/{i}-truce", http_status=200, html=html)
+
+
+def _pipeline(**overrides: object) -> ExtractPipeline:
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    settings.update(overrides, priority="cmdline")
+    return ExtractPipeline.from_crawler(SimpleNamespace(settings=settings, spider=None))  # type: ignore[arg-type]
+
+
+def test_fixed_numbers_decide_at_once() -> None:
+    assert ExtractPipeline({}, 3)._workers() == 3
+    assert ExtractPipeline({}, 0)._workers() == 0
+
+
+def test_setting_is_parsed_and_a_bad_value_says_what_it_wants() -> None:
+    assert _pipeline().processes is None  # settings.py's default is "auto"
+    assert _pipeline(REDLINE_EXTRACT_PROCESSES="2").processes == 2
+    assert _pipeline(REDLINE_EXTRACT_PROCESSES=0).processes == 0
+    with pytest.raises(ValueError, match="REDLINE_EXTRACT_PROCESSES must be 'auto'"):
+        _pipeline(REDLINE_EXTRACT_PROCESSES="two")
+
+
+async def _run(pipeline: ExtractPipeline, pages: list[FetchedPage]) -> list[FetchedPage]:
+    return list(await asyncio.gather(*(pipeline.process_item(p) for p in pages)))
+
+
+@pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
+def test_auto_extracts_here_first_then_in_workers_with_the_same_results() -> None:
+    pipeline = ExtractPipeline({}, None, after=3)
+    try:
+        first = asyncio.run(_run(pipeline, [_page(i, PAGES[i % 2]) for i in range(3)]))
+        assert pipeline.pool is None  # a small cycle never pays for starting workers
+        rest = asyncio.run(_run(pipeline, [_page(i, PAGES[i % 2]) for i in range(3, 7)]))
+        assert pipeline.pool is not None
+    finally:
+        pipeline.close_spider()
+    assert pipeline.pool is None
+    for page in first + rest:
+        assert page.extracted == extract(page.html or "", page.url)
+        assert page.region_key  # learned in the worker too
+
+
+@pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
+def test_a_dead_worker_loses_no_page() -> None:
+    pipeline = ExtractPipeline({}, 1)
+
+    async def scenario() -> list[FetchedPage]:
+        first = await pipeline.process_item(_page(1, PAGES[0]))
+        assert pipeline.pool is not None
+        for pid in list(pipeline.pool._processes):  # the pool's only worker
+            os.kill(pid, signal.SIGKILL)
+        return [first, *await _run(pipeline, [_page(2, PAGES[1]), _page(3, PAGES[0])])]
+
+    try:
+        pages = asyncio.run(scenario())
+    finally:
+        pipeline.close_spider()
+    assert pipeline.pool is None  # the rest of the crawl extracts in-process
+    assert [p.extracted == extract(p.html or "", p.url) for p in pages] == [True, True, True]
