@@ -124,14 +124,18 @@ def rebuild(rows: Sequence[Stored], wanted: Collection[int] | None = None) -> di
     previous: int | None = None
     astral = False  # whether ``current`` may hold characters beyond U+FFFF: checked once, then carried
     for row in reversed(rows):
-        if row.text_z is not None:
-            current = decompress(row.text_z)
-            astral = has_astral(current)
-        elif current is None or row.text_delta is None or previous != row.seq + 1:
+        if row.text_z is None and (current is None or row.text_delta is None or previous != row.seq + 1):
             raise CorruptText(f"version {row.seq}: no full text above it to rebuild from")
-        else:
-            current = apply_delta(current, row.text_delta, astral)
-            astral = astral or _inserts_astral(row.text_delta)
+        try:
+            if row.text_z is not None:
+                current = decompress(row.text_z)
+                astral = has_astral(current)
+            else:
+                assert current is not None and row.text_delta is not None
+                current = apply_delta(current, row.text_delta, astral)
+                astral = astral or _inserts_astral(row.text_delta)
+        except (zlib.error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            raise CorruptText(f"version {row.seq}: stored text unreadable ({exc})") from exc
         previous = row.seq
         if wanted is not None and row.seq not in wanted:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 import pytest
 from alembic import command
@@ -45,6 +46,14 @@ def test_a_wrong_rebuild_raises_instead_of_returning_a_wrong_text() -> None:
         versiontext.rebuild([bad, top])
     with pytest.raises(versiontext.CorruptText):
         versiontext.rebuild([versiontext.Stored(1, None, b"d=3", versiontext.sha1(old))])
+    # Bytes that are not zlib, not UTF-8 or not a delta at all: the same error, never zlib's or the codec's.
+    for unreadable in (
+        [versiontext.Stored(2, b"garbage", None, versiontext.sha1(new))],
+        [versiontext.Stored(2, zlib.compress(b"\xff\xfe"), None, versiontext.sha1(new))],
+        [versiontext.Stored(1, None, b"+%zz", versiontext.sha1(old)), top],
+    ):
+        with pytest.raises(versiontext.CorruptText, match="version"):
+            versiontext.rebuild(unreadable)
 
 
 def _stored_chain(texts: list[str]) -> list[versiontext.Stored]:
