@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -205,6 +206,14 @@ def headline_history(session: Session, article_id: int, before_seq: int, limit: 
     return tuple(reversed(list(rows)))
 
 
+# Sibling texts already rebuilt in this process, keyed by the (seq, text SHA-1)
+# of the versions they join: a key names its text exactly, so an entry is never
+# stale, whichever database or worker wrote it. Consecutive new versions of one
+# site read mostly the same siblings (about 30 KB each; 256 of them ≈ 8 MB).
+_SIBLING_CACHE: OrderedDict[tuple[tuple[int, str], ...], str] = OrderedDict()
+_SIBLING_CACHE_SIZE = 256
+
+
 def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40) -> list[str]:
     """The last two versions' texts of up to ``limit`` other articles on ``host``
     (most recently checked first), one joined string per article."""
@@ -216,23 +225,42 @@ def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40)
         .limit(limit)
         .subquery()
     )
-    rows = session.execute(
-        select(Version.article_id, Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
+    latest_two = (Version.article_id.in_(select(siblings.c.id)), Version.seq >= Article.version_count - 1)
+    keys: dict[int, list[tuple[int, str]]] = {}
+    for aid, seq, sha1 in session.execute(
+        select(Version.article_id, Version.seq, Version.text_sha1)
         .join(Article, Article.id == Version.article_id)
-        .where(Version.article_id.in_(select(siblings.c.id)), Version.seq >= Article.version_count - 1)
+        .where(*latest_two)
         .order_by(Version.article_id, Version.seq)
-    )
+    ):
+        keys.setdefault(aid, []).append((seq, sha1))
+    out: dict[int, str] = {}
+    for aid, key in keys.items():
+        if (text := _SIBLING_CACHE.get(tuple(key))) is not None:
+            _SIBLING_CACHE.move_to_end(tuple(key))
+            out[aid] = text
+    missing = [aid for aid in keys if aid not in out]
     stored: dict[int, list[versiontext.Stored]] = {}
-    for aid, seq, text_z, text_delta, text_sha1 in rows:
-        stored.setdefault(aid, []).append(versiontext.Stored(seq, text_z, text_delta, text_sha1))
+    if missing:
+        for aid, seq, text_z, text_delta, text_sha1 in session.execute(
+            select(Version.article_id, Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
+            .join(Article, Article.id == Version.article_id)
+            .where(Version.article_id.in_(missing), Version.seq >= Article.version_count - 1)
+            .order_by(Version.article_id, Version.seq)
+        ):
+            stored.setdefault(aid, []).append(versiontext.Stored(seq, text_z, text_delta, text_sha1))
     # The latest text is stored in full and the one before it is one delta away.
-    out = []
     for aid, chain in stored.items():
         try:
-            out.append("\n".join(text for _, text in sorted(versiontext.rebuild(chain).items())))
+            text = "\n".join(text for _, text in sorted(versiontext.rebuild(chain).items()))
         except versiontext.CorruptText as exc:  # another article's problem: learn without it
             logger.warning("article %d skipped as a sibling: %s", aid, exc)
-    return out
+            continue
+        out[aid] = text
+        _SIBLING_CACHE[tuple((v.seq, v.text_sha1) for v in chain)] = text
+        if len(_SIBLING_CACHE) > _SIBLING_CACHE_SIZE:
+            _SIBLING_CACHE.popitem(last=False)
+    return [out[aid] for aid in keys if aid in out]
 
 
 def headline_changes_between(session: Session, article_id: int, old: str | None, new: str | None) -> list[Change]:

@@ -99,3 +99,32 @@ def test_downgrade_to_the_first_schema_keeps_every_version(tmp_path: Path) -> No
     command.upgrade(cfg, "heads")
     with session_scope(room.db_url) as session:
         assert all(v.text for v in session.scalars(select(Version)))
+
+
+def test_sibling_texts_are_cached_by_content_and_never_stale(db_url: str) -> None:
+    url = open_database(db_url)
+    queries._SIBLING_CACHE.clear()
+    with session_scope(url) as session:
+        ids = [queries.get_or_create_article(session, f"http://news.test/{i}")[0].id for i in range(4)]
+        for i in ids[:3]:
+            store_page(session, _page(i, TRUCE_V1.title, [f"Article {i} opens here.", *TRUCE_V1.paragraphs]))
+    with session_scope(url) as session:  # one joined text per sibling, in article order
+        first = queries.sibling_texts(session, ids[3], "news.test")
+    assert len(first) == 3 and all(f"Article {i} opens here." in t for i, t in zip(ids[:3], first, strict=True))
+    assert len(queries._SIBLING_CACHE) == 3
+    with session_scope(url) as session:  # an edit: the sibling's key changes, so its text is read again
+        store_page(
+            session, _page(ids[0], TRUCE_V1.title, [f"Article {ids[0]} now opens differently.", *TRUCE_V1.paragraphs])
+        )
+    with session_scope(url) as session:
+        second = queries.sibling_texts(session, ids[3], "news.test")
+    assert f"Article {ids[0]} opens here." in second[0] and "now opens differently" in second[0]  # both versions
+    assert second[1:] == first[1:]
+    queries._SIBLING_CACHE.clear()
+    with session_scope(url) as session:
+        assert queries.sibling_texts(session, ids[3], "news.test") == second  # the same without the cache
+        session.execute(text("UPDATE versions SET text_z = :z WHERE article_id = :a"), {"z": b"garbage", "a": ids[1]})
+    queries._SIBLING_CACHE.clear()
+    with session_scope(url) as session:  # a corrupt sibling is skipped, not cached
+        assert queries.sibling_texts(session, ids[3], "news.test") == [second[0], second[2]]
+    assert len(queries._SIBLING_CACHE) == 2
