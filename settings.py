@@ -76,7 +76,7 @@ REDLINE_MIN_TEXT_RATIO = 0.2
 # Worker processes for extraction (pipeline/pipelines.py ExtractPipeline): "auto" starts two
 # once a crawl has extracted REDLINE_EXTRACT_POOL_AFTER pages; N always N; 0 in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = "auto"
-REDLINE_EXTRACT_POOL_AFTER = 50
+REDLINE_EXTRACT_POOL_AFTER = 20
 # Skip extraction when the page's main region and metadata hash as at the last extraction (pipeline/region.py).
 REDLINE_REGION_KEYS = True
 # Fetch private/loopback addresses (tests, the demo, intranets). Also the env

@@ -62,7 +62,7 @@ class ExtractPipeline:
     on by default). Extraction is most of a first crawl's CPU, so it can run in
     worker processes while this one keeps fetching and storing
     (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) extracts here until
-    the crawl has extracted ``REDLINE_EXTRACT_POOL_AFTER`` pages (50), then
+    the crawl has extracted ``REDLINE_EXTRACT_POOL_AFTER`` pages (20), then
     starts two workers (none on a one-core machine). Starting workers that
     import trafilatura costs about a second of CPU each, more than a daemon
     cycle with a handful of edited articles saves; a first crawl or a big wave
@@ -70,7 +70,7 @@ class ExtractPipeline:
     at the first extraction; 0 always extracts in the crawl's own process.
     """
 
-    def __init__(self, overrides: dict[str, Any], processes: int | None = 0, keys: bool = True, after: int = 50):
+    def __init__(self, overrides: dict[str, Any], processes: int | None = 0, keys: bool = True, after: int = 20):
         self.overrides = overrides
         self.keys = keys
         self.processes = processes  # None: auto
@@ -89,7 +89,7 @@ class ExtractPipeline:
             settings.getdict("REDLINE_SITE_OVERRIDES"),
             None if processes == "auto" else int(processes),
             settings.getbool("REDLINE_REGION_KEYS", True),
-            settings.getint("REDLINE_EXTRACT_POOL_AFTER", 50),
+            settings.getint("REDLINE_EXTRACT_POOL_AFTER", 20),
         )
 
     def _workers(self) -> int | None:
