@@ -34,7 +34,7 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# Every benchmark, one summary table, written into docs/performance.md (about 15 minutes).
+# Every benchmark, one summary table, written into docs/performance.md (about 11 minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
