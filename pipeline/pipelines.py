@@ -6,6 +6,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -52,6 +54,20 @@ def examine(
     if previous_key == region.NO_KEY:
         return False, extracted, region.NO_KEY
     return False, extracted, region.learn(html, extracted.text) or region.NO_KEY
+
+
+def _leave_with(parent: int) -> None:
+    """Extraction worker initializer: exit once the crawl process is gone.
+
+    A crawl killed with SIGKILL (or by the OOM killer) cannot shut its pool
+    down, and its idle workers would wait on their queue for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="redline-parent-watch", daemon=True).start()
 
 
 class ExtractPipeline:
@@ -108,7 +124,12 @@ class ExtractPipeline:
             if workers > 0:
                 logger.info("extracting in %d worker processes", workers)
                 # spawn, not fork: the crawl process runs a reactor and database pools.
-                self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+                self.pool = ProcessPoolExecutor(
+                    workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_leave_with,
+                    initargs=(os.getpid(),),
+                )
         return self.pool
 
     async def process_item(self, item: Any) -> Any:

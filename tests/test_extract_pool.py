@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +23,7 @@ from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
 MULTICORE = (os.cpu_count() or 1) > 1
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _page(i: int, html: str) -> FetchedPage:
@@ -82,3 +87,40 @@ def test_a_dead_worker_loses_no_page() -> None:
         pipeline.close_spider()
     assert pipeline.pool is None  # the rest of the crawl extracts in-process
     assert [p.extracted == extract(p.html or "", p.url) for p in pages] == [True, True, True]
+
+
+KILLED_CRAWL = """
+import asyncio, os, signal, sys
+from pipeline.pipelines import ExtractPipeline
+from tests.test_extract_pool import PAGES, _page
+pipeline = ExtractPipeline({}, 2)
+asyncio.run(pipeline.process_item(_page(1, PAGES[0])))
+with open(sys.argv[1], "w") as out:
+    out.write(" ".join(str(p) for p in pipeline.pool._processes))
+os.kill(os.getpid(), signal.SIGKILL)  # no close_spider, no atexit: as the OOM killer would
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie waits for its new parent (init) to reap it: it is gone all the same.
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_workers_of_a_killed_crawl_exit(tmp_path: Path) -> None:
+    pids, log = tmp_path / "pids", tmp_path / "stderr"
+    with log.open("w") as err:  # a file, not a pipe: a surviving worker would hold a pipe open
+        crawl = subprocess.run(
+            [sys.executable, "-c", KILLED_CRAWL, str(pids)], stdout=err, stderr=err, cwd=ROOT, timeout=120
+        )
+    assert crawl.returncode == -signal.SIGKILL, log.read_text()
+    workers = [int(p) for p in pids.read_text().split()]
+    assert workers  # the pool starts workers as it needs them: one page, at least one
+    deadline = time.monotonic() + 30  # a liveness bound, not a speed target: they check once a second
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in workers if _alive(p)]
