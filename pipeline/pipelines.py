@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -60,7 +61,10 @@ def _leave_with(parent: int) -> None:
     """Extraction worker initializer: exit once the crawl process is gone.
 
     A crawl killed with SIGKILL (or by the OOM killer) cannot shut its pool
-    down, and its idle workers would wait on their queue for ever."""
+    down, and its idle workers would wait on their queue for ever. Ctrl-C
+    reaches the whole process group: the crawl stops its workers itself
+    (close_spider), so they ignore it rather than each print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:

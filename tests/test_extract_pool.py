@@ -124,3 +124,23 @@ def test_workers_of_a_killed_crawl_exit(tmp_path: Path) -> None:
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in workers if _alive(p)]
+
+
+@pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
+def test_workers_leave_ctrl_c_to_the_crawl() -> None:
+    pipeline = ExtractPipeline({}, 1)
+
+    async def scenario() -> FetchedPage:
+        await pipeline.process_item(_page(1, PAGES[0]))
+        assert pipeline.pool is not None
+        for pid in list(pipeline.pool._processes):
+            os.kill(pid, signal.SIGINT)  # what Ctrl-C sends the whole process group
+        await asyncio.sleep(0.5)
+        return await pipeline.process_item(_page(2, PAGES[1]))
+
+    try:
+        page = asyncio.run(scenario())
+        assert pipeline.pool is not None  # the worker lived: the crawl decides when it stops
+    finally:
+        pipeline.close_spider()
+    assert page.extracted == extract(PAGES[1], page.url)
