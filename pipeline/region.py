@@ -92,7 +92,10 @@ def _key(tree: _Element, path: str) -> tuple[str, str] | None:
         return None
     facts = json.dumps(asdict(page_facts(tree)), sort_keys=True)
     # Link-only blocks (rails, "most read") never reach the extractor either.
-    prune_link_blocks(tree)
+    # Only the region's own links: whether one is dropped depends on it and its
+    # ancestors, never on links elsewhere, so the region's text is what pruning
+    # the whole page would leave (a third of a probe's time saved).
+    prune_link_blocks(nodes[0])
     text = normalise_text(nodes[0].text_content())
     return f"{fingerprint(text, facts)} {path}", text
 
