@@ -172,6 +172,21 @@ _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "em", "b", "figure"})
 
 
+def _holds_only(parent: _Element, child: _Element) -> bool:
+    """Whether ``parent``'s text, stripped, is ``child``'s: everything else in
+    it is whitespace. The same answer as comparing their text_content(), without
+    reading a whole paragraph for every link in it."""
+    if (parent.text or "").strip():
+        return False
+    for other in parent:
+        if (other.tail or "").strip():
+            return False
+        # A comment's text is no part of its parent's text_content().
+        if other is not child and isinstance(other.tag, str) and other.text_content().strip():
+            return False
+    return True
+
+
 def prune_link_blocks(tree: _Element) -> None:
     """Drop blocks made only of a link: navigation items, "most read" and
     related-story rails, tag lists. Their text changes with other articles, so
@@ -184,7 +199,7 @@ def prune_link_blocks(tree: _Element) -> None:
             continue
         node = link
         parent = node.getparent()
-        while parent is not None and parent.tag in _LINK_BLOCK_TAGS and parent.text_content().strip() == text:
+        while parent is not None and parent.tag in _LINK_BLOCK_TAGS and _holds_only(parent, node):
             node, parent = parent, parent.getparent()
         if node is not link or parent is None or parent.tag in ("ul", "ol", "nav"):
             # A linked headline inside a list item is a story teaser: the whole item goes.
