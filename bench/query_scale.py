@@ -80,6 +80,7 @@ def generate(n_articles: int) -> Iterator[tuple[str, Any]]:
             (
                 a,
                 f"http://outlet{a % 50}.example/news/{a}",
+                f"outlet{a % 50}.example",
                 "active",
                 born,
                 times[-1],
@@ -138,7 +139,9 @@ def generate(n_articles: int) -> Iterator[tuple[str, Any]]:
                 )
 
 
-ARTICLE_COLS = "id, url, status, first_seen_at, last_checked_at, next_check_at, consecutive_failures, version_count"
+ARTICLE_COLS = (
+    "id, url, host, status, first_seen_at, last_checked_at, next_check_at, consecutive_failures, version_count"
+)
 VERSION_COLS = (
     "id, article_id, seq, fetched_at, content_hash, title, byline, text_z, text_delta, text_sha1, extractor,"
     " extractor_version"
@@ -232,11 +235,19 @@ def measure(url: str, n_articles: int) -> dict[str, list[float]]:
         series = views.article_figures(session, article)
         assert any(s.changed for s in series)
 
+    def siblings(session: Any, i: int) -> None:
+        # What every new version reads to learn its site's boilerplate (pipeline/background.py),
+        # cold: the per-process cache of rebuilt texts is emptied first.
+        queries._SIBLING_CACHE.clear()
+        article = session.get(Article, i)
+        assert len(queries.sibling_texts(session, article.id, article.host)) == 40
+
     p95_ms(url, history, ids[:5])  # warm the caches and the connection pool
     return {
         "article history": p95_ms(url, history, ids),
         "changes in 24 h": p95_ms(url, changes_24h, ids[:50]),
         "figure timeline": p95_ms(url, timeline, ids),
+        "sibling texts": p95_ms(url, siblings, ids[:50]),
     }
 
 
@@ -289,14 +300,16 @@ def main() -> None:
     rows = []
     for name, ms in results.items():
         p95 = percentile(ms, 95)
-        print(f"  {name:18} {percentile(ms, 50):>10.2f} {p95:>8.2f} {max(ms):>8.2f} {TARGETS[name]:>6.0f} ms")
+        target = TARGETS.get(name)  # sibling texts: no target in the issue, reported for scale
+        shown = f"{target:>6.0f} ms" if target is not None else f"{'—':>9}"
+        print(f"  {name:18} {percentile(ms, 50):>10.2f} {p95:>8.2f} {max(ms):>8.2f} {shown}")
         rows.append(
             Row(
                 "3 queries",
                 f"{name}, {args.backend}, {n_articles:,} articles / {n_versions:,} versions (p95)",
                 f"{p95:.2f} ms",
-                f"≤ {TARGETS[name]:.0f} ms",
-                p95 <= TARGETS[name],
+                f"≤ {target:.0f} ms" if target is not None else "",
+                p95 <= target if target is not None else None,
             )
         )
     rows.append(Row("3 queries", f"generate the rows, {args.backend}", f"{generated:.0f} s", "", None))

@@ -8,7 +8,6 @@ itself stays pure and takes a :class:`~pipeline.classify.Background`.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,7 @@ from pipeline.classify import Background, ChangeRecord
 from pipeline.kinds import KINDS
 from pipeline.noise import learn_boilerplate
 from storage import queries
-from storage.models import Article, Version
+from storage.models import Article, Version, host_of
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ SIBLINGS = 40
 
 def background_for(session: Session, article: Article, latest: Version) -> Background:
     """The background to compare ``latest`` with the version after it."""
-    host = urlsplit(article.url).netloc
+    host = article.host or host_of(article.url)
     siblings = queries.sibling_texts(session, article.id, host, limit=SIBLINGS) if host else []
     boilerplate = learn_boilerplate(siblings)
     logger.debug("%s: %d boilerplate sentences learned from %d articles", host, len(boilerplate), len(siblings))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     JSON,
@@ -82,12 +83,22 @@ class Source(Base):
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
 
+def host_of(url: str) -> str | None:
+    """The host (and port) an article's URL names, lower-cased: what makes two articles one site's."""
+    return urlsplit(url).netloc.lower()[:255] or None
+
+
 class Article(Base):
     __tablename__ = "articles"
-    __table_args__ = (Index("ix_articles_due", "status", "next_check_at"),)
+    __table_args__ = (
+        Index("ix_articles_due", "status", "next_check_at"),
+        # A site's most recently checked articles (pipeline/background.py), without a scan.
+        Index("ix_articles_host_checked", "host", "last_checked_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
+    host: Mapped[str | None] = mapped_column(String(255))  # host_of(url)
     canonical_url: Mapped[str | None] = mapped_column(String(2048))
     final_url: Mapped[str | None] = mapped_column(String(2048))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))

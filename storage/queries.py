@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage import versiontext
-from storage.models import Article, ArticleStatus, Change, Check, Version, utcnow
+from storage.models import Article, ArticleStatus, Change, Check, Version, host_of, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def get_or_create_article(session: Session, url: str, source_id: int | None = No
     article = session.scalar(select(Article).where(Article.url == url))
     if article is not None:
         return article, False
-    article = Article(url=url, source_id=source_id, next_check_at=utcnow())
+    article = Article(url=url, host=host_of(url), source_id=source_id, next_check_at=utcnow())
     session.add(article)
     session.flush()
     return article, True
@@ -214,17 +214,27 @@ _SIBLING_CACHE: OrderedDict[tuple[tuple[int, str], ...], str] = OrderedDict()
 _SIBLING_CACHE_SIZE = 256
 
 
+def siblings_query(article_id: int, host: str, limit: int) -> Select[int]:
+    """The ids of up to ``limit`` other articles of ``host`` with versions, most
+    recently checked first: a walk down ``ix_articles_host_checked``."""
+    return (
+        select(Article.id)
+        .where(
+            Article.host == host.lower(),
+            Article.id != article_id,
+            Article.version_count > 0,
+            Article.last_checked_at.is_not(None),  # always set once a version is stored
+        )
+        .order_by(Article.last_checked_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+
+
 def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40) -> list[str]:
     """The last two versions' texts of up to ``limit`` other articles on ``host``
-    (most recently checked first), one joined string per article."""
-    like = [f"{scheme}://{host}/%" for scheme in ("http", "https")]
-    siblings = (
-        select(Article.id)
-        .where(Article.id != article_id, or_(*(Article.url.like(p) for p in like)), Article.version_count > 0)
-        .order_by(Article.last_checked_at.desc().nulls_last(), Article.id.desc())
-        .limit(limit)
-        .subquery()
-    )
+    (most recently checked first, by ``ix_articles_host_checked``), one joined
+    string per article."""
+    siblings = siblings_query(article_id, host, limit).subquery()
     latest_two = (Version.article_id.in_(select(siblings.c.id)), Version.seq >= Article.version_count - 1)
     keys: dict[int, list[tuple[int, str]]] = {}
     for aid, seq, sha1 in session.execute(

@@ -128,3 +128,45 @@ def test_sibling_texts_are_cached_by_content_and_never_stale(db_url: str) -> Non
     with session_scope(url) as session:  # a corrupt sibling is skipped, not cached
         assert queries.sibling_texts(session, ids[3], "news.test") == [second[0], second[2]]
     assert len(queries._SIBLING_CACHE) == 2
+
+
+def test_the_host_migration_fills_every_article_and_siblings_are_found_by_it(db_url: str) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    cfg = alembic_config(db_url)
+    command.upgrade(cfg, "0003_text_deltas")
+    urls = ["http://News.Test/1", "https://news.test/2", "http://news.test:8080/3", "http://other.test/4"]
+    with get_engine(db_url).begin() as conn:
+        for u in urls:
+            conn.execute(
+                text(
+                    "INSERT INTO articles (url, status, first_seen_at, consecutive_failures, version_count) "
+                    "VALUES (:url, 'active', '2026-01-01', 0, 0)"
+                ),
+                {"url": u},
+            )
+    command.upgrade(cfg, "heads")
+    with session_scope(db_url) as session:
+        hosts = [a.host for a in session.scalars(select(Article).order_by(Article.id))]
+        assert hosts == ["news.test", "news.test", "news.test:8080", "other.test"]
+        article, created = queries.get_or_create_article(session, "https://NEWS.test/5")
+        assert created and article.host == "news.test"
+    command.downgrade(cfg, "0003_text_deltas")
+    with get_engine(db_url).connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM articles")).scalar() == 5
+    command.upgrade(cfg, "heads")
+
+
+def test_siblings_come_from_the_host_index_not_a_scan(tmp_path: Path) -> None:
+    """The query learning boilerplate runs for every new version: its plan must
+    search ix_articles_host_checked, never scan the articles table. (SQLite's
+    plan; PostgreSQL's planner picks by table size: bench/query_scale.py times it.)"""
+    url = open_database(f"sqlite:///{tmp_path / 'plan.db'}")
+    with session_scope(url) as session:
+        compiled = queries.siblings_query(1, "news.test", 40).compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        plan = " / ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_articles_host_checked" in plan and "SCAN articles" not in plan, plan
