@@ -70,10 +70,18 @@ def has_astral(text: str) -> bool:
     return _ASTRAL.search(text) is not None
 
 
+def _delta_text(delta: bytes) -> str:
+    """A stored delta as diff-match-patch's delta text."""
+    return (zlib.decompress(delta[1:]) if delta[:1] == _ZLIB else delta[1:]).decode("utf-8")
+
+
 def apply_delta(source: str, delta: bytes, astral: bool | None = None) -> str:
     """The text ``delta`` turns ``source`` into. ``astral``: whether ``source``
     may hold characters beyond U+FFFF (None: look)."""
-    raw = (zlib.decompress(delta[1:]) if delta[:1] == _ZLIB else delta[1:]).decode("utf-8")
+    return _apply(source, _delta_text(delta), astral)
+
+
+def _apply(source: str, raw: str, astral: bool | None) -> str:
     if has_astral(source) if astral is None else astral:
         # Delta lengths count UTF-16 units; diff-match-patch converts for us.
         dmp = diff_match_patch()
@@ -99,8 +107,8 @@ def apply_delta(source: str, delta: bytes, astral: bool | None = None) -> str:
     return "".join(out)
 
 
-def _inserts_astral(delta: bytes) -> bool:
-    raw = (zlib.decompress(delta[1:]) if delta[:1] == _ZLIB else delta[1:]).decode("utf-8")
+def _inserts_astral(raw: str) -> bool:
+    """Whether a delta text inserts characters beyond U+FFFF."""
     return any(has_astral(urllib.parse.unquote(t[1:])) for t in raw.split("\t") if t[:1] == "+")
 
 
@@ -132,8 +140,9 @@ def rebuild(rows: Sequence[Stored], wanted: Collection[int] | None = None) -> di
                 astral = has_astral(current)
             else:
                 assert current is not None and row.text_delta is not None
-                current = apply_delta(current, row.text_delta, astral)
-                astral = astral or _inserts_astral(row.text_delta)
+                raw = _delta_text(row.text_delta)  # read once for both uses
+                current = _apply(current, raw, astral)
+                astral = astral or _inserts_astral(raw)
         except (zlib.error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise CorruptText(f"version {row.seq}: stored text unreadable ({exc})") from exc
         previous = row.seq
