@@ -234,30 +234,30 @@ def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40)
     """The last two versions' texts of up to ``limit`` other articles on ``host``
     (most recently checked first, by ``ix_articles_host_checked``), one joined
     string per article."""
-    siblings = siblings_query(article_id, host, limit).subquery()
-    latest_two = (Version.article_id.in_(select(siblings.c.id)), Version.seq >= Article.version_count - 1)
-    keys: dict[int, list[tuple[int, str]]] = {}
-    for aid, seq, sha1 in session.execute(
-        select(Version.article_id, Version.seq, Version.text_sha1)
-        .join(Article, Article.id == Version.article_id)
-        .where(*latest_two)
-        .order_by(Version.article_id, Version.seq)
-    ):
-        keys.setdefault(aid, []).append((seq, sha1))
+    siblings = select(siblings_query(article_id, host, limit).subquery().c.id)
+
+    def latest_two(*columns: Any, of: Any) -> Select[Any]:
+        """``columns`` of the last two versions of the articles ``of`` names."""
+        return (
+            select(Version.article_id, *columns)
+            .join(Article, Article.id == Version.article_id)
+            .where(Version.article_id.in_(of), Version.seq >= Article.version_count - 1)
+            .order_by(Version.article_id, Version.seq)
+        )
+
+    keys: dict[int, tuple[tuple[int, str], ...]] = {}
+    for aid, seq, sha1 in session.execute(latest_two(Version.seq, Version.text_sha1, of=siblings)):
+        keys[aid] = (*keys.get(aid, ()), (seq, sha1))
     out: dict[int, str] = {}
     for aid, key in keys.items():
-        if (text := _SIBLING_CACHE.get(tuple(key))) is not None:
-            _SIBLING_CACHE.move_to_end(tuple(key))
+        if (text := _SIBLING_CACHE.get(key)) is not None:
+            _SIBLING_CACHE.move_to_end(key)
             out[aid] = text
     missing = [aid for aid in keys if aid not in out]
     stored: dict[int, list[versiontext.Stored]] = {}
     if missing:
-        for aid, seq, text_z, text_delta, text_sha1 in session.execute(
-            select(Version.article_id, Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
-            .join(Article, Article.id == Version.article_id)
-            .where(Version.article_id.in_(missing), Version.seq >= Article.version_count - 1)
-            .order_by(Version.article_id, Version.seq)
-        ):
+        columns = (Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
+        for aid, seq, text_z, text_delta, text_sha1 in session.execute(latest_two(*columns, of=missing)):
             stored.setdefault(aid, []).append(versiontext.Stored(seq, text_z, text_delta, text_sha1))
     # The latest text is stored in full and the one before it is one delta away.
     for aid, chain in stored.items():
