@@ -14,8 +14,8 @@ throttling off on both sides, and prints pages/s for:
   first crawl, extraction in-process
                      the first crawl again (other URLs, fresh database) with
                      REDLINE_EXTRACT_PROCESSES=0, against the default "auto"
-                     (two worker processes for a crawl of 200+ pages); its
-                     recheck is "unchanged (200)"
+                     (two worker processes once a crawl has extracted 20
+                     pages); its recheck is "unchanged (200)"
   furniture changed  redline recheck of the same articles re-served with new
                      furniture (new bytes, same article), twice from the same
                      database state: with the main-region key (pipeline/region.py)
