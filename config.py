@@ -8,6 +8,7 @@ unless the whole file is valid::
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +28,16 @@ _UNITS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 class ConfigError(ValueError):
     """A bad configuration file; the message says file:line: field: what is wrong."""
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """What is wrong with a file that is not UTF-8, in a few words."""
+    return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+
+
+def config_path(explicit: str | None = None) -> str | None:
+    """The configuration file every command reads: ``--config``, else ``REDLINE_CONFIG``, else none."""
+    return explicit or os.environ.get("REDLINE_CONFIG") or None
 
 
 def parse_duration(value: Any) -> float:
@@ -119,6 +130,8 @@ def load_config(path: str | Path) -> Config:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read: {not_utf8(exc)}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -25,6 +25,42 @@ def build_settings(db_url: str, overrides: Mapping[str, Any] | None = None) -> S
     return settings
 
 
+def override_problem(name: str, value: str) -> str | None:
+    """Why ``-s NAME=VALUE`` cannot work, judged by the type of the setting's default, or None.
+
+    Scrapy reads a setting only when the crawl starts, deep in Twisted: a bad
+    value there is a traceback and a crawl that never ran.
+    """
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    default = settings.get(name)
+    text = value.strip()
+    if isinstance(default, bool):
+        if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            return f"{name} expects true or false, got {value!r}"
+        return None
+    if isinstance(default, int | float):
+        try:
+            float(text)  # DOWNLOAD_DELAY's default is 0, yet 0.5 is fine
+        except ValueError:
+            return f"{name} expects a number, got {value!r}"
+    return None
+
+
+class CrawlError(RuntimeError):
+    """The crawl could not run at all (a setting Scrapy rejects, a component that fails to load)."""
+
+
+def _run(process: CrawlerProcess, crawler: Any, **spider_args: Any) -> None:
+    """Start the crawl and wait for it; a crawl that failed to start raises CrawlError instead of
+    leaving Twisted to print the traceback and the command to exit 0."""
+    failures: list[Any] = []
+    process.crawl(crawler, **spider_args).addErrback(failures.append)
+    process.start()
+    if failures:
+        raise CrawlError(f"the crawl did not run: {failures[0].getErrorMessage()}")
+
+
 def crawl_articles(
     settings: Settings,
     *,
@@ -38,8 +74,7 @@ def crawl_articles(
     crawler = process.create_crawler(ArticleSpider)
     if on_item is not None:
         crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, **spider_args)
-    process.start()
+    _run(process, crawler, **spider_args)
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
 
 
@@ -52,6 +87,5 @@ def discover_sources(settings: Settings, source_ids: list[int] | None = None) ->
     crawler = process.create_crawler(DiscoverySpider)
     found: list[Any] = []
     crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, source_ids=source_ids or [])
-    process.start()
+    _run(process, crawler, source_ids=source_ids or [])
     return found
