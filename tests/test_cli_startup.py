@@ -53,3 +53,18 @@ def test_console_script_and_module_agree() -> None:
         [sys.executable, "-m", "review.cli", "--version"], capture_output=True, text=True, check=True
     ).stdout
     assert version == module and "0.1.0" in version
+
+
+def test_lazy_command_list_matches_the_commands() -> None:
+    """`redline --help` lists commands from group.COMMANDS without importing them: it must say what they say."""
+    import importlib
+
+    import click
+
+    from review.cli.group import COMMANDS, cli
+
+    for name, (module, help_line) in COMMANDS.items():
+        importlib.import_module(f"review.cli.{module}")
+        command = cli.commands[name]
+        assert click.Command(name, help=help_line).get_short_help_str(1000) == command.get_short_help_str(1000), name
+    assert set(cli.commands) == set(COMMANDS)  # every registered command is listed

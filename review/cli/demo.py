@@ -23,7 +23,7 @@ from review.demo.runner import DemoError, default_db_url, fresh_db, run_demo
 )
 @click.option(
     "--time-scale",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     default=150.0,
     show_default=True,
     help="Divide every interval of the daemon by this much.",

@@ -8,14 +8,13 @@ import re
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from review import render
-from review.cli.group import Context, cli, parse_setting
+from review.cli.group import Context, cli, setting_overrides, stdout
 from storage.db import session_scope
 from storage.models import Article, Source
 
@@ -40,7 +39,9 @@ def _patterns(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
     return list(value)
 
 
-def _apply_config(db: str, path: str | None) -> None:
+def _apply_config(obj: Context, explicit: str | None) -> None:
+    """Sync the sources of the command's --config (else redline --config, else REDLINE_CONFIG)."""
+    path = obj.config_path(explicit)
     if not path:
         return
     from config import ConfigError, apply_config, load_config
@@ -48,8 +49,8 @@ def _apply_config(db: str, path: str | None) -> None:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    with session_scope(db) as session:
+        raise click.ClickException(str(exc)) from None
+    with session_scope(obj.writing().db) as session:
         counts = apply_config(session, config, path)
     logger.info("%s: %s", path, counts)
 
@@ -78,7 +79,7 @@ def add(obj: Context, url: str, kind: str, name: str | None, every: int, allow: 
 
     if problem := url_problem(url):
         raise click.ClickException(f"refused {url}: {problem}")
-    with session_scope(obj.db) as session:
+    with session_scope(obj.writing().db) as session:
         source = session.scalar(select(Source).where(Source.url == url))
         verb = "updated" if source else "added"
         if source is None:
@@ -112,12 +113,12 @@ def remove(obj: Context, ref: str) -> None:
 
 
 @sources.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table")
 @config_option
 @click.pass_obj
 def list_(obj: Context, fmt: str, config_path: str | None) -> None:
     """Every source and its health."""
-    _apply_config(obj.db, config_path)
+    _apply_config(obj, config_path)
     with session_scope(obj.db) as session:
         counts = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
         rows: list[dict[str, Any]] = [
@@ -141,9 +142,15 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if fmt == "tsv":
+        from review.output import tsv_of
+
+        columns = ("id", "name", "kind", "url", "every_seconds", "articles", "last_run_at", "errors", "last_error")
+        click.echo(tsv_of(rows, columns), nl=False)
+        return
     table = Table(header_style="bold")
     for col in ("id", "name", "kind", "url", "every", "articles", "last run", "errors", "last error"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col not in ("name", "last error"))
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -156,7 +163,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
             str(r["errors"]),
             Text(r["last_error"] or ""),
         )
-    Console(highlight=False).print(table)
+    stdout().print(table)
 
 
 @cli.command()
@@ -166,17 +173,22 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
 @click.pass_obj
 def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], config_path: str | None) -> None:
     """Read the sources once now and track the articles they list."""
-    from spiders.runner import build_settings, discover_sources
+    from spiders.runner import CrawlError, build_settings, discover_sources
 
-    _apply_config(obj.db, config_path)
+    setting_overrides(overrides)  # a bad -s is a usage error before anything is read
+    _apply_config(obj, config_path)
+    obj.writing()
     with session_scope(obj.db) as session:
         ids = [_find(session, ref).id for ref in refs] or list(session.scalars(select(Source.id)))
     if not ids:
         click.echo("no sources (redline sources add URL --kind feed|sitemap|front)")
         return
-    settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
+    settings = build_settings(obj.db, setting_overrides(overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
-    found = discover_sources(settings, ids)
+    try:
+        found = discover_sources(settings, ids)
+    except CrawlError as exc:
+        raise click.ClickException(str(exc)) from None
     new = sum(item.__dict__.get("counts", {}).get("new", 0) for item in found)
     errors = [item for item in found if item.error]
     click.echo(f"read {len(found)} of {len(ids)} source(s): {new} new article(s), {len(errors)} error(s)")
