@@ -157,7 +157,7 @@ def check_sqlite_file(url: str, *, create: bool) -> None:
     if not path.parent.is_dir():
         raise DatabaseMissing(f"the directory {path.parent} does not exist")
     if not create:
-        raise DatabaseMissing(f"{path} does not exist (redline track, crawl or run creates it)")
+        raise DatabaseMissing(f"{path} does not exist (redline track, sources add, crawl or run creates it)")
 
 
 @functools.cache

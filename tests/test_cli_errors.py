@@ -89,7 +89,7 @@ ROWS: list[tuple[list[str], int, str]] = [
         ["--db", "sqlite:///{tmp}/typo.db", "changes"],
         1,
         "Error: cannot open database sqlite:///{tmp}/typo.db: {tmp}/typo.db does not exist "
-        "(redline track, crawl or run creates it)",
+        "(redline track, sources add, crawl or run creates it)",
     ),
     (
         ["--db", "sqlite:////missing/dir/x.db", "status"],

@@ -90,6 +90,7 @@ def test_apply_syncs_the_files_sources_and_only_those(tmp_path: Path) -> None:
 
 
 def test_a_bad_file_applies_nothing(tmp_path: Path, redline: Redline) -> None:
+    open_database(redline.db_url)  # an empty database: `sources list` reads, it does not create one
     path = _write(tmp_path, GOOD.replace('kind = "front"', 'kind = "magazine"'))
     proc = redline("sources", "list", "--config", str(path), check=False)
     assert proc.returncode == 1 and f"{path}:14: sources[2].kind" in proc.stderr
