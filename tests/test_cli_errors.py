@@ -177,6 +177,22 @@ ROWS: list[tuple[list[str], int, str]] = [
         "Error: Invalid value for '--format': 'xml' is not one of 'table', 'json', 'tsv'.",
     ),
     # the rest
+    (
+        ["--log-file", "/nonexistent/x.log", "kinds"],
+        2,
+        "Error: Invalid value for '--log-file': cannot open /nonexistent/x.log: No such file or directory",
+    ),
+    (
+        ["sources", "add", "https://a.example/f", "--kind", "feed", "--every", "99999999999999999999d"],
+        2,
+        "Error: Invalid value for '--every': at most 365d, got '99999999999999999999d'",
+    ),
+    (
+        ["diff", "{url}", "--to", "99999999999999999999999"],
+        1,
+        f"Error: {TRUCE_URL} has versions 1..2; there is no version 99999999999999999999999",
+    ),
+    (["demo", "--dir", "/proc/redline-demo"], 1, "Error: cannot create /proc/redline-demo: No such file or directory"),
     (["serve", "--port", "99999"], 2, "Error: Invalid value for '--port': 99999 is not in the range 1<=x<=65535."),
     (["serve", "--host", "0.0.0.0"], 1, "Error: binding 0.0.0.0 exposes the database: give --token (or REDLINE_TOKEN)"),
     (["demo", "--time-scale", "0"], 2, "Error: Invalid value for '--time-scale': 0.0 is not in the range x>0."),

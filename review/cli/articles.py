@@ -267,7 +267,7 @@ def diff(
             raise click.ClickException(f"no versions stored yet for {url}")
         to = to or article.version_count
         from_ = from_ or max(1, to - 1)
-        for seq in (from_, to):
+        for seq in (to, from_):
             if seq > article.version_count:
                 raise click.ClickException(f"{url} has versions 1..{article.version_count}; there is no version {seq}")
         if from_ >= to and article.version_count > 1:

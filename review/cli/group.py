@@ -152,9 +152,12 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: int, lo
     """redline: track how news articles change after publication."""
     level = logging.WARNING - 10 * min(verbose, 2)
     # The level sits on our handler, not the root logger: Scrapy resets the root level.
-    handler: logging.Handler = (
-        logging.handlers.WatchedFileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
-    )
+    try:
+        handler: logging.Handler = (
+            logging.handlers.WatchedFileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+        )
+    except OSError as exc:
+        raise click.BadParameter(f"cannot open {log_file}: {exc.strerror}", param_hint="'--log-file'") from None
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])

@@ -20,14 +20,19 @@ from storage.models import Article, Source
 
 logger = logging.getLogger(__name__)
 
+MAX_EVERY = 365 * 86400  # a source read less than once a year is not being watched
+
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
     from config import parse_duration
 
     try:
-        return int(parse_duration(value))
+        seconds = int(parse_duration(value))
     except ValueError:
         raise click.BadParameter(f'expected a duration like "90s", "10m", "2h" or "1d", got {value!r}') from None
+    if seconds > MAX_EVERY:
+        raise click.BadParameter(f"at most 365d, got {value!r}")
+    return seconds
 
 
 def _patterns(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
