@@ -8,7 +8,6 @@ unless the whole file is valid::
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -33,11 +32,6 @@ class ConfigError(ValueError):
 def not_utf8(exc: UnicodeDecodeError) -> str:
     """What is wrong with a file that is not UTF-8, in a few words."""
     return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-
-
-def config_path(explicit: str | None = None) -> str | None:
-    """The configuration file every command reads: ``--config``, else ``REDLINE_CONFIG``, else none."""
-    return explicit or os.environ.get("REDLINE_CONFIG") or None
 
 
 def parse_duration(value: Any) -> float:

@@ -124,15 +124,19 @@ def _short(value: str | None, width: int = 90) -> str:
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
-def changes_table(rows: list[tuple[Change, Article]], *, markers: bool = False) -> Table:
-    """One line per change; the change as a word diff of old → new (markers when ``markers``)."""
+def changes_table(rows: list[tuple[Change, Article]], *, markers: bool = False, url_width: int | None = None) -> Table:
+    """One line per change; the change as a word diff of old → new (markers when ``markers``).
+
+    A URL is never broken over lines (it could not be copied): on a narrow
+    terminal it is cut at ``url_width`` with an ellipsis instead.
+    """
     table = Table(show_lines=False, header_style="bold")
     table.add_column("id", no_wrap=True)
-    table.add_column("article", no_wrap=True, overflow="ellipsis")  # a URL broken over lines cannot be copied
-    for col in ("v", "kind"):
-        table.add_column(col, no_wrap=True)
-    for col in ("change", "context"):
-        table.add_column(col, overflow="fold")
+    table.add_column("article", no_wrap=True, overflow="ellipsis", max_width=url_width)
+    table.add_column("v", no_wrap=True)
+    table.add_column("kind", overflow="fold")
+    table.add_column("change", overflow="fold")
+    table.add_column("context", overflow="fold", max_width=24)
     for change, article in rows:
         kind = Text(change.kind, style=SEVERITY_STYLE.get(change.severity, ""))
         if change.stealth:

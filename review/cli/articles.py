@@ -170,7 +170,8 @@ def changes(
             click.echo(tsv_of([render.change_json(c, a) for c, a in rows], render.CHANGE_COLUMNS), nl=False)
         else:
             out = stdout()
-            out.print(render.changes_table(rows, markers=want_markers(out, markers)))
+            url_width = max(24, out.width // 3) if out.is_terminal else None
+            out.print(render.changes_table(rows, markers=want_markers(out, markers), url_width=url_width))
 
 
 @cli.command()
