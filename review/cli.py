@@ -25,6 +25,7 @@ from spiders.safety import url_problem
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import Article, Version
+from storage.versiontext import CorruptText
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,17 @@ def stdout() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class RedlineGroup(click.Group):
+    """A corrupted stored version, met by any command, is one line naming it and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CorruptText as exc:
+            raise click.ClickException(f"corrupted version: {exc} (run `redline verify` for every problem)") from exc
+
+
+@click.group(cls=RedlineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="REDLINE_DB", help="Database URL (default sqlite:///redline.db).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.option(
@@ -203,13 +214,18 @@ def _article(session: Any, url: str) -> Article:
 @click.pass_obj
 def history(obj: Context, url: str, fmt: str) -> None:
     """Every stored version of an article."""
+    problems: list[str] = []
     with session_scope(obj.db) as session:
         article = _article(session, url)
-        versions = queries.versions_of(session, article.id)
+        versions = queries.versions_of(session, article.id, problems)
         if fmt == "json":
             click.echo(json.dumps(render.history_json(article, versions), indent=2, ensure_ascii=False))
         else:
             stdout().print(render.history_table(article.url, versions))
+    if problems:  # the versions that still read are shown above; each one that does not, here
+        for line in problems[:-1]:
+            click.echo(f"Error: corrupted version: {line}", err=True)
+        raise click.ClickException(f"corrupted version: {problems[-1]} (run `redline verify` for every problem)")
 
 
 def _version_text(v: Version) -> str:
@@ -311,6 +327,11 @@ cli.add_command(schedule)
 from review.cli_serve import serve  # noqa: E402
 
 cli.add_command(serve)
+
+from review.cli_evidence import COMMANDS as EVIDENCE_COMMANDS  # noqa: E402
+
+for command in EVIDENCE_COMMANDS:
+    cli.add_command(command)
 
 from review.cli_review import COMMANDS as REVIEW_COMMANDS  # noqa: E402
 
