@@ -125,7 +125,12 @@ def build(
         if exchange.ip_address:
             response_headers["WARC-IP-Address"] = exchange.ip_address
         main = b.create_warc_record(
-            target, "response", payload=io.BytesIO(exchange.body), http_headers=http, warc_headers_dict=response_headers
+            target,
+            "response",
+            payload=io.BytesIO(exchange.body),
+            length=len(exchange.body),  # known: warcio then neither spools the body to a temporary file nor re-reads it
+            http_headers=http,
+            warc_headers_dict=response_headers,
         )
         split = urlsplit(target)
         path = (split.path or "/") + (f"?{split.query}" if split.query else "")
@@ -136,25 +141,34 @@ def build(
             f"{exchange.method} {path} {exchange.protocol}", request_headers, is_http_request=True
         )
         request = b.create_warc_record(
-            target, "request", payload=io.BytesIO(b""), http_headers=request_http, warc_headers_dict=dict(common)
+            target,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=request_http,
+            warc_headers_dict=dict(common),
         )
         writer.pair(request, main)
     else:
         assert html is not None
+        page = html.encode("utf-8")
         main = b.create_warc_record(
             target,
             "resource",
-            payload=io.BytesIO(html.encode("utf-8")),
+            payload=io.BytesIO(page),
+            length=len(page),
             warc_content_type="text/html; charset=utf-8",
             warc_headers_dict=dict(common),
         )
         writer.write(main)
     record_id = str(main.rec_headers.get_header("WARC-Record-ID"))
     payload_digest = str(main.rec_headers.get_header("WARC-Payload-Digest"))
+    link = json.dumps(link_of(article, version), sort_keys=True).encode("utf-8")
     meta = b.create_warc_record(
         target,
         "metadata",
-        payload=io.BytesIO(json.dumps(link_of(article, version), sort_keys=True).encode("utf-8")),
+        payload=io.BytesIO(link),
+        length=len(link),
         warc_content_type="application/json",
         warc_headers_dict={**common, "WARC-Refers-To": record_id},
     )
