@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 import zipfile
 import zlib
 from pathlib import Path
@@ -215,6 +216,13 @@ def test_the_web_ui_serves_the_raw_page_and_the_evidence_of_a_version(tmp_path: 
     assert subprocess.run([*WARCIO, "check", str(path)], capture_output=True).returncode == 0
     assert [r[2] for r in _read(path) if r[0] == "resource"] == [html.encode("utf-8")]
 
+    _flip_last_byte(db, "text_z", f"versions WHERE article_id = {article_id} AND seq = 1")
+    with TestClient(create_app(db)) as client:
+        broken = client.get(f"/articles/{article_id}/versions/1")
+        api = client.get(f"/api/articles/{article_id}")
+    assert broken.status_code == 500 and f"corrupted version: article {article_id} http://news.test/a" in broken.text
+    assert api.status_code == 500 and "version 1" in api.json()["error"]
+
 
 def _alone_holds(db_file: Path, tmp_path: Path) -> int:
     """Versions in a copy of the database file alone (no -wal, no -shm), opened read-only and immutable."""
@@ -264,22 +272,40 @@ def test_backup_of_postgresql_points_at_pg_dump(tmp_path: Path) -> None:
     )
 
 
-def test_a_daemon_stopped_by_sigterm_leaves_the_database_file_whole(site: LocalSite, tmp_path: Path) -> None:
-    from tests.test_daemon import Daemon, _wait
+def test_the_daemon_verifies_a_sample_and_leaves_the_database_file_whole_on_sigterm(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    from tests.test_daemon import Daemon, _free_port, _wait
 
     db_file = tmp_path / "daemon.db"
     redline = Redline(f"sqlite:///{db_file}", tmp_path)
     urls = [site.put(f"/d{i}", article_page(f"{TRUCE_V1.title} {i}", TRUCE_V1.paragraphs)) for i in range(3)]
     redline("track", *urls)
-    get_engine(redline.db_url).dispose()
-    daemon = Daemon(redline.db_url, tmp_path, "--time-scale", "600", "--metrics-port", "0")
+    get_engine(redline.db_url).dispose()  # this test process holds no connection of its own
+    port = _free_port()
+    daemon = Daemon(redline.db_url, tmp_path, "--time-scale", "600", "--metrics-port", str(port))
 
     def stored() -> int:
         with sqlite3.connect(db_file) as conn:
             return int(conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
 
+    def problems() -> int | None:
+        return redline.json("status")["daemon"]["verify"]["problems"]
+
     try:
         _wait(lambda: stored() == 3, 60, "three versions")
+        _wait(lambda: problems() == 0, 30, "a clean sampled verify")
+        with session_scope(redline.db_url) as session:
+            article = queries.find_article(session, urls[1])
+            assert article is not None
+            article_id = article.id
+        _flip_last_byte(redline.db_url, "text_z", f"versions WHERE article_id = {article_id} AND seq = 1")
+        _wait(lambda: problems() == 1, 30, "the sampled verify to find the altered byte")
+        status = redline("status").stdout
+        assert "sampled verify 1 problem(s) in 3 version(s)" in status and f"article {article_id}" in status
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert "redline_verify_problems 1.0" in metrics and "redline_verified_versions_total" in metrics
+        get_engine(redline.db_url).dispose()
     finally:
         code, _, log = daemon.stop()
     assert code == 0, log[-2000:]
