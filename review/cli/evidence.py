@@ -1,4 +1,4 @@
-"""`redline verify`, `redline backup` and `redline export --format warc`: evidence that holds up.
+"""`redline verify`, `redline backup`, `redline export --format warc` (in reports.py): evidence that holds up.
 
 docs/evidence.md says how to hand a version to someone else and how they check it.
 """
@@ -14,8 +14,10 @@ from typing import Any
 
 import click
 
+from review.cli.group import Context, cli
+from review.filters import ChangeFilter, parse_since
+from storage import queries, warc
 from storage import verify as verifying
-from storage import warc
 from storage.backup import BackupError
 from storage.backup import backup as make_backup
 from storage.db import session_scope
@@ -57,35 +59,17 @@ def write_warc(
     return count
 
 
-def export_warc_command(
-    obj: Any,
-    fmt: str,
-    kinds: tuple[str, ...],
-    min_severity: str,
-    q: str | None,
-    since: str | None,
-    outlets: tuple[str, ...],
-    url: str | None,
-    seq: int | None,
-    output: str,
-) -> None:
+def export_warc(obj: Context, fmt: str, flt: ChangeFilter, url: str | None, seq: int | None, output: str) -> None:
     """`redline export --format warc`: the options it takes checked, then :func:`write_warc`."""
-    from review.filters import FilterError, parse_since
-    from storage import queries
-
     if fmt != "warc":
         raise click.BadParameter("--url and --version select versions: they go with --format warc", param_hint="--url")
-    if kinds or q or min_severity != "low":
+    if flt.kinds or flt.q or flt.min_severity != "low":
         raise click.BadParameter(
             "--kind, --search and --min-severity filter changes; a WARC export takes --since, --outlet, --url",
             param_hint="--format warc",
         )
     if seq is not None and not url:
         raise click.BadParameter("--version needs --url (the article it is a version of)", param_hint="--version")
-    try:
-        after = parse_since(since)
-    except FilterError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from None
     article_id = None
     if url:
         with session_scope(obj.db) as session:
@@ -95,14 +79,14 @@ def export_warc_command(
             article_id = article.id
             if seq is not None and not 1 <= seq <= article.version_count:
                 raise click.ClickException(f"{url} has versions 1..{article.version_count}; asked for {seq}")
-    write_warc(obj.db, output=output, since=after, article_id=article_id, outlets=outlets, seq=seq)
+    write_warc(obj.db, output=output, since=parse_since(flt.since), article_id=article_id, outlets=flt.outlets, seq=seq)
 
 
-@click.command()
+@cli.command()
 @click.option("--sample", type=int, help="Check this many versions picked at random (default: every one).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
-def verify(obj: Any, sample: int | None, fmt: str) -> None:
+def verify(obj: Context, sample: int | None, fmt: str) -> None:
     """Re-hash every stored version: its text, delta chain and WARC records. Exit 1 on any mismatch."""
     if sample is not None and sample < 1:
         raise click.BadParameter("must be at least 1", param_hint="--sample")
@@ -118,16 +102,13 @@ def verify(obj: Any, sample: int | None, fmt: str) -> None:
         raise SystemExit(1)
 
 
-@click.command()
+@cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def backup(obj: Any, file: Path) -> None:
+def backup(obj: Context, file: Path) -> None:
     """A consistent copy of the SQLite database in FILE, whole on its own (PostgreSQL: use pg_dump)."""
     try:
         count = make_backup(obj.db, file)
     except (BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {count} version(s) to {file}")
-
-
-COMMANDS = [verify, backup]
