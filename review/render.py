@@ -22,6 +22,21 @@ def iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=value.microsecond).isoformat() + "Z"
 
 
+def tidy(value: Any) -> Any:
+    """Floats without binary noise (4.2 - 3.8 reads -0.4, not -0.40000000000000036), in dicts and lists too.
+
+    Twelve significant digits: far more than any figure an article prints, far
+    fewer than the 17 that expose float arithmetic. Stored values are untouched.
+    """
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {k: tidy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [tidy(v) for v in value]
+    return value
+
+
 def change_json(change: Change, article: Article) -> dict[str, Any]:
     """The contract shape of a change (DEVELOPERS.md), plus stealth and details."""
     return {
@@ -34,12 +49,12 @@ def change_json(change: Change, article: Article) -> dict[str, Any]:
         "kind": change.kind,
         "old": change.old,
         "new": change.new,
-        "old_value": change.old_value,
-        "new_value": change.new_value,
+        "old_value": tidy(change.old_value),
+        "new_value": tidy(change.new_value),
         "context": change.context,
         "severity": change.severity,
         "stealth": change.stealth,
-        "details": change.details,
+        "details": tidy(change.details),
     }
 
 

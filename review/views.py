@@ -115,7 +115,7 @@ def series_json(series: FigureSeries) -> dict[str, Any]:
                 "article_id": p.article_id,
                 "version": p.seq,
                 "fetched_at": render.iso(p.fetched_at),
-                "value": p.value,
+                "value": render.tidy(p.value),
                 "text": p.text,
                 "sentence": p.sentence,
             }
