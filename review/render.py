@@ -13,7 +13,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.diff import Segment
+from pipeline.diff import Segment, word_diff
 from review.inert import inert
 from storage.models import Article, Change, Check, Version
 
@@ -198,6 +198,22 @@ def diff_html(segments: list[Segment]) -> str:
         else:
             parts.append(text)
     return "".join(parts)
+
+
+def change_diff_html(change: dict[str, Any]) -> str:
+    """One change as an escaped word diff (``<del>``/``<ins>``), for feeds and alert messages.
+
+    A revised figure is shown in its sentence; an added or removed sentence as one insertion or deletion.
+    """
+    details = change.get("details") or {}
+    old, new = details.get("old_sentence"), details.get("new_sentence")
+    if not (isinstance(old, str) and isinstance(new, str) and old != new):
+        old, new = change.get("old") or "", change.get("new") or ""
+    if old and new:
+        segments = word_diff(old, new)
+    else:
+        segments = [Segment("delete", old)] if old else [Segment("insert", new)] if new else []
+    return diff_html(segments)
 
 
 def diff_page(title: str, body: str) -> str:
