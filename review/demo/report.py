@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,8 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.diff import Segment, word_diff
-from pipeline.kinds import CONTENT_KINDS, severity_rank
-from review.render import SEVERITY_STYLE, diff_html, diff_text, iso
+from pipeline.kinds import CONTENT_KINDS, KINDS, severity_rank
+from review.filters import MAX_LIMIT, ChangeFilter
+from review.render import SEVERITY_STYLE, diff_text
+from review.report import build_report
 from storage import queries
 from storage.db import session_scope
 from storage.models import Article, Change
@@ -103,47 +104,15 @@ def print_report(db_url: str, console: Console) -> int:
     return total
 
 
-def _html_what(change: Change) -> str:
-    if change.old and change.new and change.kind not in ARROW_KINDS:
-        return diff_html(_spaced(word_diff(change.old, change.new)))
-    old = f"<del>{html.escape(change.old)}</del>" if change.old else ""
-    new = f"<ins>{html.escape(change.new)}</ins>" if change.new else ""
-    return f"{old} → {new}" if old and new else old or new
+# What the demo reports: every content kind, and the signals of medium severity or more (a redirect).
+DEMO_KINDS = tuple(
+    sorted(k for k, v in KINDS.items() if v.content or severity_rank(v.severity) >= severity_rank("medium"))
+)
 
 
 def write_html(db_url: str, path: Path) -> None:
-    """A self-contained HTML copy of the report: no scripts, no external requests."""
-    esc = html.escape
-    sections = []
-    for article, title, changes in _rows(db_url):
-        rows = []
-        for c in changes:
-            flag = ' <span class="stealth">stealth</span>' if c.stealth else ""
-            rows.append(
-                f'<tr class="{esc(c.severity)}"><td>{esc(c.kind)}{flag}</td>'
-                f"<td>{c.from_version or ''}→{c.to_version or ''}</td>"
-                f"<td>{_html_what(c)}</td>"
-                f"<td>{esc(c.context or '')}</td><td>{esc(iso(c.detected_at) or '')}</td></tr>"
-            )
-        sections.append(
-            f"<section><h2>{esc(title)}</h2><p class=url>{esc(article.url)}</p><table>"
-            "<tr><th>kind</th><th>versions</th><th>old → new</th><th>counts</th><th>detected</th></tr>"
-            + "".join(rows)
-            + "</table></section>"
-        )
-    path.write_text(
-        f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>redline demo report</title>
-<style>
-body{{font:15px/1.5 system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}}
-table{{border-collapse:collapse;width:100%}}
-td,th{{border-bottom:1px solid #ddd;padding:.3em;text-align:left;vertical-align:top}}
-del{{background:#fdd;color:#900}} ins{{background:#dfd;color:#060;text-decoration:none}}
-.stealth{{background:#c0c;color:#fff;padding:0 .3em;border-radius:3px;font-size:.8em}} .url{{color:#666}}
-tr.high td:first-child{{color:#b00;font-weight:bold}}
-</style></head><body><h1>redline demo report</h1>{"".join(sections)}</body></html>
-""",
-        encoding="utf-8",
-    )
+    """The same records as `redline report` shows them: one self-contained file, no script, no request."""
+    flt = ChangeFilter(kinds=DEMO_KINDS, min_severity="info", limit=MAX_LIMIT)
+    with session_scope(db_url) as session:
+        html = build_report(session, flt, title="What redline caught in the demo")
+    path.write_text(html, encoding="utf-8")
