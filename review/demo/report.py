@@ -116,3 +116,54 @@ def write_html(db_url: str, path: Path) -> None:
     with session_scope(db_url) as session:
         html = build_report(session, flt, title="What redline caught in the demo")
     path.write_text(html, encoding="utf-8")
+
+
+def display_db_url(db_url: str, cwd: Path | None = None) -> str:
+    """A SQLite URL as the README writes it: relative to where the user stands, when it is below there."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix):
+        return db_url
+    path = Path(db_url.removeprefix(prefix))
+    try:
+        return prefix + str(path.relative_to((cwd or Path.cwd()).resolve()))
+    except ValueError:
+        return db_url
+
+
+def closing_hint(db_url: str, shown: int, report: Path) -> list[str]:
+    """What the demo says last: what the report left out and why, and the commands to see it all.
+
+    Each command is one line, never wrapped: it is meant to be copied.
+    """
+    with session_scope(db_url) as session:
+        kinds = [change.kind for change, _ in queries.list_changes(session)]
+    hidden = sum(1 for k in kinds if severity_rank(KINDS[k].severity) < severity_rank("low"))
+    listed = len(kinds) - hidden
+    signals = sorted(
+        {k for k in kinds if k not in DEMO_KINDS and severity_rank(KINDS[k].severity) >= severity_rank("low")}
+    )
+    db = display_db_url(db_url)
+    lines = [f"{shown} records above: every edit redline found, and signals such as a redirect."]
+    if listed != shown:
+        lines.append(
+            f"`redline changes` lists {listed}: also {listed - shown} low-severity signal(s) "
+            f"({', '.join(signals)}: a date moved, not the text)."
+        )
+    if hidden:
+        lines.append(
+            f"{hidden} metadata record(s) (counters, relative times, furniture: not edits) are hidden by default; "
+            "--min-severity info shows them."
+        )
+    lines += [
+        f"HTML report: {report}",
+        "See them all, then browse (after `. .venv/bin/activate`):",
+        f"  redline --db {db} changes",
+        f"  redline --db {db} changes --min-severity info",
+        f"  redline --db {db} serve",
+    ]
+    return lines
+
+
+def print_closing_hint(console: Console, db_url: str, shown: int, report: Path) -> None:
+    for line in closing_hint(db_url, shown, report):
+        console.print(Text(line), soft_wrap=True)
