@@ -55,3 +55,14 @@ def test_article_page_steps_between_versions(tmp_path: Path) -> None:
     assert "Diff v2 → v3" in latest
     # The article's changes, one block per version step.
     assert len(_blocks(latest)) == 2
+
+
+def test_latest_titles_on_both_backends(db_url: str) -> None:
+    from storage import review_queries
+    from storage.db import session_scope
+
+    room = fill(db_url)
+    with session_scope(room.db_url) as session:
+        titles = review_queries.latest_titles(session, [room.ids["truce"], room.ids["bay"], room.ids["truce"]])
+        assert review_queries.latest_titles(session, []) == {}
+    assert titles == {room.ids["truce"]: TRUCE_V2_TITLE, room.ids["bay"]: "Gaza toll rises"}
