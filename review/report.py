@@ -62,7 +62,7 @@ def build_report(
     sections: list[ArticleSection] = []
     for article_id, edits in by_article.items():
         article = views.article_or_404(session, article_id)
-        edits.sort(key=lambda e: (e.to_version or 0, e.from_version or 0))
+        edits.sort(key=lambda e: (e.from_version or 0, e.to_version or 10**9))  # oldest edit first
         last = next((e for e in reversed(edits) if e.to_version and e.from_version), None)
         diff = views.diff(session, article, last.from_version, last.to_version) if last else None
         series = [s for s in views.article_figures(session, article) if s.changed]

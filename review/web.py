@@ -150,7 +150,9 @@ def _pages() -> APIRouter:
 
     @router.get("/articles", response_class=HTMLResponse)
     def articles_page(session: SessionDep) -> HTMLResponse:
-        return page("articles.html", articles=review_queries.list_articles(session))
+        articles = review_queries.list_articles(session)
+        titles = review_queries.latest_titles(session, [a.id for a, _ in articles])
+        return page("articles.html", articles=articles, titles=titles)
 
     @router.get("/articles/{article_id}", response_class=HTMLResponse)
     def article_page(

@@ -39,6 +39,15 @@ def test_changes_page_shows_headline_outlet_and_one_block_per_edit(tmp_path: Pat
     assert re.search(r"detected \d{4}-\d\d-\d\d \d\d:\d\d UTC", truce)
 
 
+def test_articles_page_names_each_story(tmp_path: Path) -> None:
+    room = fill(f"sqlite:///{tmp_path / 'l.db'}")
+    with TestClient(create_app(room.db_url)) as client:
+        html = client.get("/articles").text
+    assert f'<a class="headline" href="/articles/{room.ids["truce"]}">{TRUCE_V2_TITLE}</a>' in html
+    assert f'<a class="headline" href="/articles/{room.ids["bay"]}">Gaza toll rises</a>' in html
+    assert '<span class="outlet">bay.example</span>' in html
+
+
 def test_article_page_steps_between_versions(tmp_path: Path) -> None:
     room = fill(f"sqlite:///{tmp_path / 'a.db'}")
     third = [p.replace("20,057", "20,258") for p in truce_v2_paragraphs()]
