@@ -303,3 +303,12 @@ def test_webhook_redirect_to_private_address_refused(monkeypatch: pytest.MonkeyP
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_messages_carry_the_word_diff_as_html(tmp_path: Path, receiver: Receiver) -> None:
+    room = fill(f"sqlite:///{tmp_path / 'html.db'}")
+    run_alerts(room.db_url, _rules(receiver.url, kinds=["number"], outlets=["harbour.example"]))
+    (message,) = receiver.messages
+    assert "<del>more than 20,000</del><ins>20,057</ins> people have been killed" in message["html"]
+    assert ">Truce talks falter as Gaza death toll passes 20,000</a>" in message["html"]  # the headline, linked
+    assert "more than 20,000 → 20,057" in message["text"]  # the plain text stays

@@ -34,9 +34,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "checks": ("articles", "Every fetch of an article and its outcome (new_version, unchanged, error…)."),
     "crawl": ("articles", "Run one check cycle now: fetch due articles (or --all) and record changes."),
     "demo": ("demo", "Watch a local newsroom revise its stories, and redline catch every revision."),
+    "backup": (
+        "evidence",
+        "A consistent copy of the SQLite database in FILE, whole on its own (PostgreSQL: use pg_dump).",
+    ),
     "diff": ("articles", "Word diff between two versions of an article."),
     "discover": ("sources", "Read the sources once now and track the articles they list."),
-    "export": ("reports", "Export changes as CSV, JSON Lines, or NewsEdits-style aligned sentence pairs."),
+    "export": (
+        "reports",
+        "Export changes as CSV, JSON Lines, or NewsEdits-style aligned sentence pairs; or versions as WARC.",
+    ),
     "feed": ("reports", "The Atom feed of changes, as a file (`redline serve` also serves it at /feed.atom)."),
     "figures": ("figures", "One figure followed across articles and versions (the web UI's /figures)."),
     "history": ("articles", "Every stored version of an article."),
@@ -48,12 +55,31 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sources": ("sources", "Feeds, sitemaps and front pages redline reads to find articles."),
     "status": ("daemon", "Daemon and source health: last cycle, due backlog, errors per source."),
     "track": ("articles", "Start tracking article URLs."),
+    "verify": (
+        "evidence",
+        "Re-hash every stored version: its text, delta chain and WARC records. Exit 1 on any mismatch.",
+    ),
     "worker": ("worker", "Fetch the articles the scheduler hands out, and store what changed."),
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported when one is run, not when the program starts."""
+    """A group whose commands are imported when one is run, not when the program starts;
+    a corrupted stored version, met by any command, is one line naming it and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            from storage.versiontext import CorruptText
+
+            if isinstance(exc, CorruptText):
+                raise click.ClickException(
+                    f"corrupted version: {exc} (run `redline verify` for every problem)"
+                ) from exc
+            raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(COMMANDS))
