@@ -94,6 +94,7 @@ def test_exported_warc_is_read_back_by_warcio_byte_for_byte(site: LocalSite, red
 
 
 def test_export_refuses_what_it_cannot_honour(redline: Redline, tmp_path: Path) -> None:
+    open_database(redline.db_url)  # an empty database: read commands do not create one
     assert (
         "a WARC export takes"
         in redline("export", "--format", "warc", "--kind", "number", "-o", "x", check=False).stderr

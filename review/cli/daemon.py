@@ -212,14 +212,14 @@ def status(obj: Context, fmt: str) -> None:
         Text.assemble(
             ("daemon ", "bold"),
             (d["status"], "green" if d["alive"] else "yellow"),
-            f"  cycles {d.get('cycles', 0)}, last {d.get('last_cycle_at') or '-'}"
+            f"  cycles {d.get('cycles', 0)}, last {_when(d.get('last_cycle_at'))}"
             f" ({d.get('last_cycle_pages') or 0} pages in {d.get('last_cycle_seconds') or 0:.1f} s),"
             f" job errors {d.get('job_errors', 0)}",
         )
     )
     by_status = ", ".join(f"{n} {name}" for name, n in sorted(data["articles"].items())) or "none"
     console.print(
-        f"articles: {by_status}; due now {data['due']}, next due {data['next_due_at'] or '-'};"
+        f"articles: {by_status}; due now {data['due']}, next due {_when(data['next_due_at'])};"
         f" failing {data['failing_articles']}"
     )
     check = d.get("verify") or {}
@@ -243,8 +243,8 @@ def status(obj: Context, fmt: str) -> None:
             Text(s["name"] or s["url"]),
             s["kind"],
             str(s["articles"]),
-            s["last_run_at"] or "-",
-            s["next_run_at"] or "-",
+            _when(s["last_run_at"]),
+            _when(s["next_run_at"]),
             str(s["errors"]),
             Text(s["last_error"] or ""),
         )
@@ -326,6 +326,11 @@ def schedule(obj: Context, limit: int, fmt: str, config_path: str | None) -> Non
         when = "now" if due is None or due <= 0 else f"in {_human(due)}"
         table.add_row(when, Text(r["url"]), str(r["versions"]), Text(r["why"]))
     stdout().print(table)
+
+
+def _when(iso: str | None) -> str:
+    """An ISO timestamp as a person reads it: to the second, in UTC ("-" when there is none)."""
+    return f"{iso[:19].replace('T', ' ')} UTC" if iso else "-"
 
 
 def _round(seconds: float | None) -> int | None:
