@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import zlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -27,7 +26,8 @@ from review.deps import FilterDep, SessionDep
 from review.filters import ChangeFilter, FilterError
 from review.svg import PALETTE
 from review.templating import render_template
-from storage import queries, review_queries
+from storage import queries, review_queries, warc
+from storage.versiontext import CorruptText
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,11 @@ def create_app(db_url: str, *, token: str | None = None) -> FastAPI:
             problems=problems,
         )
 
+    @app.exception_handler(CorruptText)
+    async def corrupt(request: Request, exc: CorruptText) -> Response:
+        logger.error("corrupted version: %s", exc)
+        return _error(request, 500, f"corrupted version: {exc} (run `redline verify` for every problem)")
+
     @app.exception_handler(views.NotFound)
     async def not_found(request: Request, exc: views.NotFound) -> Response:
         return _error(request, 404, str(exc))
@@ -171,19 +176,34 @@ def _pages() -> APIRouter:
     def version_page(session: SessionDep, article_id: int, seq: int) -> HTMLResponse:
         article = views.article_or_404(session, article_id)
         version = views.version_or_404(session, article, seq)
-        return page("version.html", article=article, version=version, has_raw=version.raw_html_z is not None)
+        has_raw = warc.record_of(session, version.id) is not None
+        return page("version.html", article=article, version=version, has_raw=has_raw)
 
     @router.get("/articles/{article_id}/versions/{seq}/raw")
     def raw_page(session: SessionDep, article_id: int, seq: int) -> Response:
         article = views.article_or_404(session, article_id)
         version = views.version_or_404(session, article, seq)
-        if version.raw_html_z is None:
+        record = warc.record_of(session, version.id)
+        raw = warc.raw_page(record.warc_gz) if record is not None else None
+        if raw is None:
             raise views.NotFound(f"no raw page kept for version {seq}")
-        body = zlib.decompress(version.raw_html_z)
+        return Response(
+            raw.body,
+            media_type=raw.content_type,
+            headers={"Content-Security-Policy": RAW_CSP, "Cache-Control": "no-store"},
+        )
+
+    @router.get("/articles/{article_id}/versions/{seq}/evidence.zip")
+    def evidence_download(session: SessionDep, article_id: int, seq: int) -> Response:
+        from review.evidence import evidence_zip, names
+
+        article = views.article_or_404(session, article_id)
+        version = views.version_or_404(session, article, seq)
+        body = evidence_zip(article, version, warc.record_of(session, version.id))
         return Response(
             body,
-            media_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": RAW_CSP, "Cache-Control": "no-store"},
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{names(article, version)[0]}"'},
         )
 
     @router.get("/figures", response_class=HTMLResponse)

@@ -50,3 +50,37 @@ def test_demo_reports_every_scripted_revision(tmp_path: Path, redline: Redline) 
 def verify_rows(db_url: str) -> list[object]:
     """The records the demo's own report prints."""
     return [c for _, _, changes in _rows(db_url) for c in changes]
+
+
+def test_redline_demo_leaves_the_database_file_whole(tmp_path: Path) -> None:
+    """After `redline demo`, demo.db alone (no -wal beside it), opened read-only and immutable, holds every version."""
+    import os
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "demo-output"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "review.cli", "demo", "--dir", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    alone = tmp_path / "alone" / "demo.db"
+    alone.parent.mkdir()
+    shutil.copyfile(out / "demo.db", alone)  # first: opening the original below may checkpoint it
+    counts = []
+    for uri in (f"file:{alone}?mode=ro&immutable=1", f"file:{out / 'demo.db'}"):  # alone; then file and log
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            counts.append(conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+        finally:
+            conn.close()
+    assert counts[1] > 10 and counts[0] == counts[1], counts
