@@ -30,6 +30,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipeline.items import FetchedPage
+from spiders.capture import exchange_of
 from storage.db import open_database, session_scope
 from storage.models import utcnow
 from storage.queries import ArticleRef, articles_to_check
@@ -114,6 +115,7 @@ class ArticleSpider(scrapy.Spider):
             previous_region_key=meta.get("region_key"),
             retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
             fetched_at=utcnow(),
+            exchange=exchange_of(response) if html is not None else None,
         )
 
     def failed(self, failure: Failure) -> Any:

@@ -8,7 +8,7 @@ a traceback.
 
 from __future__ import annotations
 
-from review.cli import articles, daemon, demo, reports, serve, sources, worker  # noqa: F401  (they register)
+from review.cli import articles, daemon, demo, evidence, reports, serve, sources, worker  # noqa: F401  (they register)
 from review.cli.group import Context, cli
 
 __all__ = ["Context", "cli", "main"]
