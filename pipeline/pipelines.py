@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -22,25 +21,17 @@ from sqlalchemy.orm import Session
 
 from pipeline import region
 from pipeline.extract import Extracted, SiteOverrides, extract
+from pipeline.extract import overrides_for as _overrides_for
+from pipeline.items import FetchedPage
 from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from pipeline.store import StoreResult, store_page
-from spiders.items import FetchedPage
 from storage import queries
 from storage.db import open_database, transaction
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
-
-
-def _overrides_for(url: str, table: dict[str, Any]) -> SiteOverrides | None:
-    host = (urlsplit(url).hostname or "").lower()
-    while host:
-        if host in table:
-            return SiteOverrides.from_mapping(table[host])
-        host = host.partition(".")[2]
-    return None
 
 
 def examine(

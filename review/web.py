@@ -141,9 +141,11 @@ def _pages() -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     def changes_page(session: SessionDep, flt: FilterDep) -> HTMLResponse:
+        rows = views.changes(session, flt)
         return page(
             "changes.html",
-            changes=views.changes(session, flt),
+            changes=rows,
+            sets=views.change_sets(session, rows),
             flt=flt,
             params=flt.params(),
             kinds=sorted(KINDS),
@@ -153,7 +155,9 @@ def _pages() -> APIRouter:
 
     @router.get("/articles", response_class=HTMLResponse)
     def articles_page(session: SessionDep) -> HTMLResponse:
-        return page("articles.html", articles=review_queries.list_articles(session))
+        articles = review_queries.list_articles(session)
+        titles = review_queries.latest_titles(session, [a.id for a, _ in articles])
+        return page("articles.html", articles=articles, titles=titles)
 
     @router.get("/articles/{article_id}", response_class=HTMLResponse)
     def article_page(
@@ -233,6 +237,7 @@ def _article(session: Session, article: Any, from_: int | None, to: int | None, 
     charts = [(s, views.article_chart(s)) for s in series if s.changed]
     flt = ChangeFilter(min_severity="info", limit=1000)
     rows = [views.change_row(c, a) for c, a in review_queries.search_changes(session, flt.query(article_id=article.id))]
+    diff = views.diff(session, article, from_, to) if len(versions) > 1 or (from_ or to) else None
     return page(
         "article.html",
         article=article,
@@ -240,8 +245,10 @@ def _article(session: Session, article: Any, from_: int | None, to: int | None, 
         latest=versions[-1] if versions else None,
         surfaces=surfaces,
         headlines=headlines,
-        diff=views.diff(session, article, from_, to) if len(versions) > 1 or (from_ or to) else None,
+        diff=diff,
+        steps=views.steps(diff, article.version_count) if diff else (None, None),
         view=view,
         charts=charts,
         changes=rows,
+        sets=views.change_sets(session, rows),
     )

@@ -2,7 +2,7 @@
 
 Which articles: ``-a select=due`` (default), ``-a select=all``, or ``-a urls=…``
 (comma-separated). It never writes to the database itself; every outcome,
-failures included, becomes a :class:`~spiders.items.FetchedPage` for the
+failures included, becomes a :class:`~pipeline.items.FetchedPage` for the
 pipelines.
 """
 
@@ -29,8 +29,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from pipeline.items import FetchedPage
 from spiders.capture import exchange_of
-from spiders.items import FetchedPage
 from storage.db import open_database, session_scope
 from storage.models import utcnow
 from storage.queries import ArticleRef, articles_to_check

@@ -103,11 +103,10 @@ def feed(
     output: str,
 ) -> None:
     """The Atom feed of changes, as a file (`redline serve` also serves it at /feed.atom)."""
-    from review.feed import atom_feed
-    from review.views import changes
+    from review.feed import atom_feed, feed_changes
 
     with session_scope(obj.db) as session:
-        body = atom_feed(changes(session, flt), base_url=base_url, self_url=base_url.rstrip("/") + "/feed.atom")
+        body = atom_feed(feed_changes(session, flt), base_url=base_url, self_url=base_url.rstrip("/") + "/feed.atom")
     _write(output, body)
 
 

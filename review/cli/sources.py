@@ -11,20 +11,21 @@ import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.durations import parse_duration
 from review import render
 from review.cli.group import Context, cli, parse_setting
+from spiders.source_kinds import SOURCE_KINDS, kinds_help
 from storage.db import session_scope
-from storage.models import Article, Source
+from storage.models import Source
+from storage.schedule import articles_by_source
+from storage.sources import add_source, all_sources, find_source, remove_source, source_at, source_ids
 
 logger = logging.getLogger(__name__)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
-    from config import parse_duration
-
     try:
         return int(parse_duration(value))
     except ValueError:
@@ -66,7 +67,7 @@ def sources() -> None:
 
 @sources.command("add")
 @click.argument("url")
-@click.option("--kind", type=click.Choice(["feed", "sitemap", "front"]), required=True)
+@click.option("--kind", type=click.Choice(list(SOURCE_KINDS)), required=True, help=kinds_help())
 @click.option("--name", help="A short name to refer to it.")
 @click.option("--every", default="10m", show_default=True, callback=_duration, help="How often to read it.")
 @click.option("--allow", multiple=True, callback=_patterns, help="Regex an article URL must match (repeatable).")
@@ -79,21 +80,17 @@ def add(obj: Context, url: str, kind: str, name: str | None, every: int, allow: 
     if problem := url_problem(url):
         raise click.ClickException(f"refused {url}: {problem}")
     with session_scope(obj.db) as session:
-        source = session.scalar(select(Source).where(Source.url == url))
+        source = source_at(session, url)
         verb = "updated" if source else "added"
         if source is None:
-            source = Source(url=url, kind=kind, error_count=0, articles_found=0)
-            session.add(source)
+            source = add_source(session, url, kind)
         source.kind, source.name, source.every_seconds = kind, name, every
         source.allow, source.deny = allow or None, deny or None
     click.echo(f"{verb} {kind} {url} (every {every} s)")
 
 
 def _find(session: Session, ref: str) -> Source:
-    conditions = [Source.url == ref, Source.name == ref]
-    if ref.isdigit():
-        conditions.append(Source.id == int(ref))
-    source = session.scalar(select(Source).where(or_(*conditions)))
+    source = find_source(session, ref)
     if source is None:
         raise click.ClickException(f"no source {ref!r} (see redline sources list)")
     return source
@@ -107,7 +104,7 @@ def remove(obj: Context, ref: str) -> None:
     with session_scope(obj.db) as session:
         source = _find(session, ref)
         url = source.url
-        session.delete(source)
+        remove_source(session, source)
     click.echo(f"removed {url}")
 
 
@@ -119,7 +116,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
     """Every source and its health."""
     _apply_config(obj.db, config_path)
     with session_scope(obj.db) as session:
-        counts = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
+        counts = articles_by_source(session)
         rows: list[dict[str, Any]] = [
             {
                 "id": s.id,
@@ -136,7 +133,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
                 "last_error": s.last_error,
                 "from_config": s.from_config,
             }
-            for s in session.scalars(select(Source).order_by(Source.id))
+            for s in all_sources(session)
         ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -170,9 +167,9 @@ def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], co
 
     _apply_config(obj.db, config_path)
     with session_scope(obj.db) as session:
-        ids = [_find(session, ref).id for ref in refs] or list(session.scalars(select(Source.id)))
+        ids = [_find(session, ref).id for ref in refs] or source_ids(session)
     if not ids:
-        click.echo("no sources (redline sources add URL --kind feed|sitemap|front)")
+        click.echo(f"no sources (redline sources add URL --kind {'|'.join(SOURCE_KINDS)})")
         return
     settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
