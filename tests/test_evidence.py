@@ -345,3 +345,20 @@ def test_the_migration_moves_old_raw_pages_into_warc_records_and_back(db_url: st
         blob = conn.execute(text("SELECT raw_html_z FROM versions")).scalar_one()
     assert zlib.decompress(blob) == page.encode("utf-8")
     command.upgrade(cfg, "heads")
+
+
+def test_a_crawl_that_meets_a_corrupted_version_records_it_against_the_article(site: LocalSite, tmp_path: Path) -> None:
+    redline = Redline(f"sqlite:///{tmp_path / 'k.db'}", tmp_path)
+    url = site.put("/world/truce", article_page(TRUCE_V1.title, TRUCE_V1.paragraphs))
+    redline("track", url)
+    redline("crawl", "--all")
+    with session_scope(redline.db_url) as session:
+        article = queries.find_article(session, url)
+        assert article is not None
+        article_id = article.id
+    _flip_last_byte(redline.db_url, "text_z", f"versions WHERE article_id = {article_id} AND seq = 1")
+    site.put("/world/truce", _v2())
+    done = redline("crawl", "--all")
+    assert "checked 1 of 1: 1 error" in done.stdout and "Traceback" not in done.stderr
+    (last,) = [c for c in redline.json("checks", url)["checks"] if c["outcome"] == "error"]
+    assert last["error"].startswith(f"stored version unreadable: article {article_id} {url}: version 1: ")
