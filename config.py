@@ -50,6 +50,7 @@ class SourceConfig:
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     overrides: dict[str, Any] | None = None
+    render: str | None = None  # None: plain HTTP; "browser": headless Chromium (spiders/browser.py)
 
 
 @dataclass
@@ -98,7 +99,8 @@ def _regexes(value: Any, where: _Lines, i: int, key: str) -> list[str]:
     return list(value)
 
 
-SOURCE_KEYS = {"url", "kind", "name", "every", "allow", "deny", "overrides"}
+SOURCE_KEYS = {"url", "kind", "name", "every", "allow", "deny", "overrides", "render"}
+RENDERS = ("plain", "browser")
 RECHECK_KEYS = {
     "ladder",
     "retire_after",
@@ -163,6 +165,11 @@ def load_config(path: str | Path) -> Config:
         overrides = raw.get("overrides")
         if overrides is not None and not isinstance(overrides, dict):
             raise where.error("sources", "overrides", f"{label}.overrides", "expected a table", i)
+        render = raw.get("render", "plain")
+        if render not in RENDERS:
+            raise where.error(
+                "sources", "render", f"{label}.render", f"expected one of {', '.join(RENDERS)}, got {render!r}", i
+            )
         config.sources.append(
             SourceConfig(
                 url,
@@ -172,6 +179,7 @@ def load_config(path: str | Path) -> Config:
                 _regexes(raw.get("allow", []), where, i, "allow"),
                 _regexes(raw.get("deny", []), where, i, "deny"),
                 overrides,
+                None if render == "plain" else render,
             )
         )
     urls = [s.url for s in config.sources]
@@ -250,6 +258,7 @@ def apply_config(session: Session, config: Config, path: str | Path) -> dict[str
             counts["updated"] += 1
         source.kind, source.name, source.every_seconds = sc.kind, sc.name, int(sc.every)
         source.allow, source.deny, source.overrides = sc.allow or None, sc.deny or None, sc.overrides
+        source.render = sc.render
         source.from_config = origin
     listed = {s.url for s in config.sources}
     for url, source in existing.items():

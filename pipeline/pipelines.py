@@ -18,7 +18,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from pipeline import region
+from pipeline import jsshell, region
 from pipeline.extract import Extracted, SiteOverrides, extract
 from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
@@ -157,6 +157,8 @@ class ExtractPipeline:
                 item.extraction_error = f"extraction failed: {exc}"
             else:
                 item.same_region, item.extracted, item.region_key = found
+                if item.extracted is not None and item.extracted.is_empty and jsshell.script_built(item.html):
+                    item.extra["hint"] = jsshell.HINT
         return item
 
     def _drop_pool(self) -> None:

@@ -14,8 +14,10 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
+from pipeline import jsshell
 from review import render
 from storage.db import session_scope
+from storage.health import articles_with_error
 from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
 
 logger = logging.getLogger(__name__)
@@ -131,6 +133,7 @@ def status_data(db_url: str) -> dict[str, Any]:
             ).all()
         )
         per_source = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
+        shells = articles_with_error(session, jsshell.HINT)
         sources = [
             {
                 "id": s.id,
@@ -146,6 +149,8 @@ def status_data(db_url: str) -> dict[str, Any]:
                 "last_error": s.last_error,
                 "failing_articles": failing.get(s.id, 0),
                 "edit_rate": s.edit_rate,
+                "render": s.render or "plain",
+                "hint": f"{shells[s.id]} article(s) {jsshell.HINT}" if s.id in shells else None,
             }
             for s in session.scalars(select(Source).order_by(Source.id))
         ]
@@ -212,7 +217,7 @@ def status(obj: Any, fmt: str) -> None:
             s["last_run_at"] or "-",
             s["next_run_at"] or "-",
             str(s["errors"]),
-            Text(s["last_error"] or ""),
+            Text("; ".join(x for x in (s["last_error"], s["hint"]) if x)),
         )
     console.print(table)
 

@@ -13,8 +13,10 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, or_, select
 
+from pipeline import jsshell
 from review import render
 from storage.db import session_scope
+from storage.health import articles_with_error
 from storage.models import Article, Source
 
 logger = logging.getLogger(__name__)
@@ -69,8 +71,17 @@ def sources() -> None:
 @click.option("--every", default="10m", show_default=True, callback=_duration, help="How often to read it.")
 @click.option("--allow", multiple=True, callback=_patterns, help="Regex an article URL must match (repeatable).")
 @click.option("--deny", multiple=True, callback=_patterns, help="Regex that excludes an article URL (repeatable).")
+@click.option(
+    "--render",
+    type=click.Choice(["plain", "browser"]),
+    default="plain",
+    show_default=True,
+    help="browser: fetch its pages through headless Chromium (sites that build the article with JavaScript).",
+)
 @click.pass_obj
-def add(obj: Any, url: str, kind: str, name: str | None, every: int, allow: list[str], deny: list[str]) -> None:
+def add(
+    obj: Any, url: str, kind: str, name: str | None, every: int, allow: list[str], deny: list[str], render: str
+) -> None:
     """Add a source (or update the one with this URL)."""
     from spiders.safety import url_problem
 
@@ -84,7 +95,17 @@ def add(obj: Any, url: str, kind: str, name: str | None, every: int, allow: list
             session.add(source)
         source.kind, source.name, source.every_seconds = kind, name, every
         source.allow, source.deny = allow or None, deny or None
-    click.echo(f"{verb} {kind} {url} (every {every} s)")
+        source.render = render if render != "plain" else None
+    rendered = ", through the browser" if render == "browser" else ""
+    click.echo(f"{verb} {kind} {url} (every {every} s{rendered})")
+
+
+def _health(last_error: str | None, shells: int) -> str:
+    """One line on what is wrong with a source, or "ok"."""
+    problems = [last_error] if last_error else []
+    if shells:
+        problems.append(f"{shells} article(s) {jsshell.HINT}")
+    return "; ".join(problems) or "ok"
 
 
 def _find(session: Any, ref: str) -> Source:
@@ -118,12 +139,14 @@ def list_(obj: Any, fmt: str, config_path: str | None) -> None:
     _apply_config(obj.db, config_path)
     with session_scope(obj.db) as session:
         counts = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
+        shells = articles_with_error(session, jsshell.HINT)
         rows: list[dict[str, Any]] = [
             {
                 "id": s.id,
                 "name": s.name,
                 "url": s.url,
                 "kind": s.kind,
+                "render": s.render or "plain",
                 "every_seconds": s.every_seconds,
                 "allow": s.allow or [],
                 "deny": s.deny or [],
@@ -133,6 +156,7 @@ def list_(obj: Any, fmt: str, config_path: str | None) -> None:
                 "errors": s.error_count,
                 "last_error": s.last_error,
                 "from_config": s.from_config,
+                "health": _health(s.last_error, shells.get(s.id, 0)),
             }
             for s in session.scalars(select(Source).order_by(Source.id))
         ]
@@ -140,7 +164,7 @@ def list_(obj: Any, fmt: str, config_path: str | None) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     table = Table(header_style="bold")
-    for col in ("id", "name", "kind", "url", "every", "articles", "last run", "errors", "last error"):
+    for col in ("id", "name", "kind", "url", "every", "articles", "last run", "errors", "health"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -152,7 +176,7 @@ def list_(obj: Any, fmt: str, config_path: str | None) -> None:
             str(r["articles"]),
             r["last_run_at"] or "never",
             str(r["errors"]),
-            Text(r["last_error"] or ""),
+            Text(r["health"]),
         )
     Console(highlight=False).print(table)
 

@@ -29,7 +29,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from spiders.items import FetchedPage
+from spiders.items import FetchedPage, render_meta
 from storage.db import open_database, session_scope
 from storage.models import utcnow
 from storage.queries import ArticleRef, articles_to_check
@@ -81,6 +81,7 @@ class ArticleSpider(scrapy.Spider):
                 "started": time.monotonic(),
                 "body_hash": ref.body_hash,
                 "region_key": ref.region_key,
+                **render_meta(ref.render),
             },
         )
 
@@ -157,9 +158,13 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     name = type(exc).__name__
     raw = failure.getErrorMessage() or name
+    if type(exc).__module__.startswith("playwright"):
+        raw = raw.strip().splitlines()[0] if raw.strip() else name  # its call log follows on more lines
     meaning = next((text for cls, text in FAILURE_MEANINGS.items() if isinstance(exc, cls)), None)
     if isinstance(exc, IgnoreRequest):
         meaning = next((text for key, text in IGNORED_MEANINGS if key in raw.lower()), "request dropped")
+    if meaning is None and type(exc).__module__.startswith("playwright") and name == "TimeoutError":
+        meaning = "timeout: the browser got no complete page within DOWNLOAD_TIMEOUT"
     if meaning is None and "reset" in raw.lower():
         meaning = "the connection was reset"
     return f"{meaning}: {name}: {raw}" if meaning else f"{name}: {raw}"

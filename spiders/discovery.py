@@ -25,7 +25,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from spiders.article import describe_failure
-from spiders.items import DiscoveredLinks, Link
+from spiders.items import DiscoveredLinks, Link, render_meta
 from storage.db import open_database, session_scope
 from storage.models import Source
 
@@ -190,9 +190,11 @@ class DiscoverySpider(scrapy.Spider):
             query = session.query(Source)
             if self.source_ids:
                 query = query.filter(Source.id.in_(self.source_ids))
-            sources = [(s.id, s.url, s.kind, list(s.allow or []), list(s.deny or [])) for s in query]
-        for source_id, url, kind, allow, deny in sources:
+            sources = [(s.id, s.url, s.kind, list(s.allow or []), list(s.deny or []), s.render) for s in query]
+        for source_id, url, kind, allow, deny, render in sources:
             meta = {"source_id": source_id, "kind": kind, "allow": allow, "deny": deny, "depth": 0, "found": []}
+            if kind == "front":
+                meta.update(render_meta(render))  # a front page built by script; feeds and sitemaps are data
             yield scrapy.Request(url, callback=self.parse, errback=self.failed, dont_filter=True, meta=meta)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:

@@ -68,6 +68,7 @@ def request_payload(ref: ArticleRef, lease: str) -> str:
                 "last_modified": ref.last_modified,
                 "body_hash": ref.body_hash,
                 "region_key": ref.region_key,
+                "render": ref.render,
                 "lease": lease,
             },
         }
@@ -173,6 +174,7 @@ class RedisArticleSpider(RedisMixin, ArticleSpider):
                 meta.get("last_modified"),
                 meta.get("body_hash"),
                 meta.get("region_key"),
+                meta.get("render"),
             )
         except (ValueError, KeyError, TypeError) as exc:
             logger.error("dropped a malformed queue entry %r: %s", data[:200], exc)

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def render_meta(render: str | None) -> dict[str, Any]:
+    """Request meta that sends a source's pages through the headless browser (spiders/browser.py)."""
+    return {"playwright": True} if render == "browser" else {}
+
+
 @dataclass
 class FetchedPage:
     article_id: int

@@ -79,6 +79,8 @@ class Source(Base):
     from_config: Mapped[str | None] = mapped_column(String(1024))
     # Share of this source's articles ever revised; quiet outlets are checked less (pipeline/recheck.py).
     edit_rate: Mapped[float | None] = mapped_column(Float)
+    # How its pages are fetched: None (plain HTTP) or "browser" (headless Chromium, spiders/browser.py).
+    render: Mapped[str | None] = mapped_column(String(16))
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
@@ -118,6 +120,8 @@ class Article(Base):
     listed_headline: Mapped[str | None] = mapped_column(Text)
     listed_published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When it was first found gone (404/410) this time; its recheck ladder counts from here.
+    gone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     source: Mapped[Source | None] = relationship(back_populates="articles")
     versions: Mapped[list[Version]] = relationship(
@@ -178,7 +182,10 @@ class Version(Base):
 
 class Check(Base):
     __tablename__ = "checks"
-    __table_args__ = (Index("ix_checks_article_at", "article_id", "checked_at"),)
+    __table_args__ = (
+        Index("ix_checks_article_at", "article_id", "checked_at"),
+        Index("ix_checks_checked_at", "checked_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
