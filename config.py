@@ -59,6 +59,7 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     recheck: dict[str, Any] = field(default_factory=dict)
     daemon: dict[str, Any] = field(default_factory=dict)
+    retention: dict[str, Any] = field(default_factory=dict)  # seconds, storage/retention.py
 
 
 class _Lines:
@@ -113,6 +114,7 @@ RECHECK_KEYS = {
     "max_backoff",
 }
 DAEMON_KEYS = {"metrics_port", "batch_size", "database"}
+RETENTION_KEYS = {"checks"}
 
 
 def load_config(path: str | Path) -> Config:
@@ -130,8 +132,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}:{line}: not valid TOML: {exc}") from None
     where = _Lines(path, text)
     for key in data:
-        if key not in ("sources", "recheck", "daemon"):
-            raise where.error(key, None, key, "unknown table (expected sources, recheck, daemon)")
+        if key not in ("sources", "recheck", "daemon", "retention"):
+            raise where.error(key, None, key, "unknown table (expected sources, recheck, daemon, retention)")
     config = Config(path)
     sources = data.get("sources", [])
     if not isinstance(sources, list):
@@ -188,7 +190,21 @@ def load_config(path: str | Path) -> Config:
             raise where.error("sources", "url", f"sources[{i + 1}].url", "listed twice", i)
     config.recheck = _recheck(data.get("recheck", {}), where)
     config.daemon = _daemon(data.get("daemon", {}), where)
+    config.retention = _retention(data.get("retention", {}), where)
     return config
+
+
+def _retention(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        label = f"retention.{key}"
+        if key not in RETENTION_KEYS:
+            raise where.error("retention", key, label, f"unknown key (expected {', '.join(sorted(RETENTION_KEYS))})")
+        try:
+            out[key] = parse_duration(value)
+        except ValueError:
+            raise where.error("retention", key, label, f'expected a duration like "90d", got {value!r}') from None
+    return out
 
 
 def _recheck(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:

@@ -8,7 +8,8 @@ One long-lived process runs Scrapy's asyncio reactor; APScheduler 3.x's
 ``recheck``        every minute: fetch a batch of due articles (a fresh crawler
                    through ``AsyncCrawlerRunner`` each time), with a per-domain budget;
 ``housekeeping``   every 30 s: sync source jobs with the database, outlet edit
-                   rates, the heartbeat that ``redline status`` reads, metrics gauges.
+                   rates, the heartbeat that ``redline status`` reads, metrics gauges;
+                   once an hour, the ``[retention]`` policy (storage/retention.py).
 
 Every job has ``max_instances=1`` and ``coalesce=True``: a slow cycle delays
 the next instead of stacking copies. A job that raises is logged and counted
@@ -53,6 +54,8 @@ HOUSEKEEPING_EVERY = 30.0
 ALERTS_EVERY = 60.0  # seconds between alert rounds, with --alerts (divided by the time scale)
 ALERTS_LOOKBACK = dt.timedelta(hours=24)  # changes older than this are never announced
 MIN_INTERVAL = 0.5  # however fast the clock, jobs never spin faster than this
+PRUNE_EVERY = 3600.0  # seconds between retention passes (divided by the time scale)
+PRUNE_BATCHES = 20  # at most this many batches of old checks a pass: a first prune of months spreads out
 STOP_GRACE = 20.0  # seconds the cycle in flight gets after SIGTERM before its crawlers are stopped
 
 
@@ -70,6 +73,7 @@ class DaemonOptions:
     redis_url: str | None = None
     on_cycle: Callable[[dict[str, Any]], None] | None = None
     alert_rules: list[Any] = field(default_factory=list)  # review.alerts.Rule, from --alerts
+    retention: dict[str, Any] = field(default_factory=dict)  # the [retention] config table
 
 
 class Daemon:
@@ -97,6 +101,10 @@ class Daemon:
         self.exit_code = 0
         self.leader: Any = None
         self.redis: Any = None
+        from storage.retention import RetentionPolicy
+
+        self.retention = RetentionPolicy.from_mapping(options.retention)
+        self.next_prune = 0.0  # time.monotonic() of the next retention pass
 
     def every(self, seconds: float) -> float:
         return max(MIN_INTERVAL, seconds / self.opts.time_scale)
@@ -178,6 +186,7 @@ class Daemon:
         for _ in range(100):
             if not await self.recheck():
                 break
+        await self.retain()
 
     async def recheck(self) -> int:
         """Fetch one batch of due articles (or, as the leader, hand it to the workers)."""
@@ -238,6 +247,27 @@ class Daemon:
             self._state(session).heartbeat_at = utcnow()
         if self.opts.role == "scheduler":
             self.leader.try_acquire()
+        if time.monotonic() >= self.next_prune:
+            self.next_prune = time.monotonic() + self.every(PRUNE_EVERY)
+            await self.retain()
+
+    async def retain(self) -> int:
+        """One retention pass: old checks go, versions and the checks that made them stay."""
+        if self.opts.role == "scheduler" and not self.leader.held:
+            return 0
+        from storage.db import transaction
+        from storage.retention import prune_checks
+
+        before = self.retention.cutoff()
+        total = 0
+        for _ in range(PRUNE_BATCHES):
+            deleted = await asyncio.to_thread(transaction, self.db_url, lambda s: prune_checks(s, before))
+            total += deleted
+            if not deleted:
+                break
+        if total:
+            logger.info("retention: deleted %d check(s) from before %s", total, before.isoformat(timespec="seconds"))
+        return total
 
     # -- helpers ----------------------------------------------------------------------------
     def due_batch(self) -> list[ArticleRef]:

@@ -297,10 +297,12 @@ def kinds() -> None:
 
 from review.cli_daemon import run, schedule, status  # noqa: E402
 from review.cli_demo import demo  # noqa: E402  (commands in their own modules register here)
+from review.cli_prune import prune  # noqa: E402
 from review.cli_sources import discover, sources  # noqa: E402
 from review.cli_worker import worker  # noqa: E402
 
 cli.add_command(demo)
+cli.add_command(prune)
 cli.add_command(worker)
 cli.add_command(run)
 cli.add_command(sources)

@@ -81,8 +81,9 @@ def run(
             raise click.ClickException(str(exc)) from None
     recheck: dict[str, Any] = {}
     daemon_conf: dict[str, Any] = {}
+    retention: dict[str, Any] = {}
     if config_path:
-        recheck, daemon_conf = _apply_config(obj.db, config_path)
+        recheck, daemon_conf, retention = _apply_config(obj.db, config_path)
     options = DaemonOptions(
         db_url=obj.db,
         once=once,
@@ -97,13 +98,14 @@ def run(
         role=role,
         redis_url=redis_url,
         alert_rules=alert_rules,
+        retention=retention,
     )
     if role == "scheduler" and not obj.db.startswith("postgresql"):
         raise click.ClickException("--role scheduler needs PostgreSQL (leadership is a PostgreSQL advisory lock)")
     raise SystemExit(run_daemon(options))
 
 
-def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     from config import ConfigError, apply_config, load_config
 
     try:
@@ -112,7 +114,7 @@ def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any
         raise click.ClickException(str(exc)) from exc
     with session_scope(db_url) as session:
         apply_config(session, config, path)
-    return dict(config.recheck or {}), dict(config.daemon or {})
+    return dict(config.recheck or {}), dict(config.daemon or {}), dict(config.retention or {})
 
 
 def status_data(db_url: str) -> dict[str, Any]:
