@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from review.cli.group import cli
 from review.demo.report import print_report, write_html
 from review.demo.runner import DemoError, default_db_url, fresh_db, run_demo
 
 
-@click.command()
+@cli.command()
 @click.option(
     "--dir",
     "directory",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import click
 
+from review.cli.group import Context, cli
 from storage.db import session_scope, transaction
 from storage.retention import RetentionPolicy, count_prunable, prune_checks
 
@@ -34,11 +34,11 @@ def prune_all(db_url: str, policy: RetentionPolicy) -> int:
     return total
 
 
-@click.command()
+@cli.command()
 @click.option("--dry-run", is_flag=True, help="Say what would be deleted; delete nothing.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="redline.toml with a [retention] table.")
 @click.pass_obj
-def prune(obj: Any, dry_run: bool, config_path: str | None) -> None:
+def prune(obj: Context, dry_run: bool, config_path: str | None) -> None:
     """Delete check rows older than the retention policy (default 90 days).
 
     Every version, every change and the check that made each version are kept.

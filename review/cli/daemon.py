@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,16 +16,20 @@ from sqlalchemy import func, select
 
 from pipeline import jsshell
 from review import render
+from review.cli.group import Context, cli, parse_setting
 from storage.db import session_scope
 from storage.health import articles_with_error
 from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
+
+if TYPE_CHECKING:
+    from review.alerts import Rule
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_METRICS_PORT = 9311
 
 
-@click.command()
+@cli.command()
 @click.option("--once", is_flag=True, help="One cycle (discovery, then every due article), then exit: for cron.")
 @click.option(
     "--time-scale", type=float, default=1.0, show_default=True, help="Divide every interval by this (demos and tests)."
@@ -53,7 +57,7 @@ DEFAULT_METRICS_PORT = 9311
 )
 @click.pass_obj
 def run(
-    obj: Any,
+    obj: Context,
     once: bool,
     time_scale: float,
     duration: float | None,
@@ -66,12 +70,11 @@ def run(
     alerts_path: str | None,
 ) -> None:
     """Run the daemon: discover articles, re-check them as they age, record every change."""
-    from review.cli import parse_setting
     from scheduler import DaemonOptions, run_daemon
 
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
-    alert_rules: list[Any] = []
+    alert_rules: list[Rule] = []
     if alerts_path:
         from review.alerts import RuleError, load_rules
 
@@ -187,10 +190,10 @@ def status_data(db_url: str) -> dict[str, Any]:
     }
 
 
-@click.command()
+@cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
-def status(obj: Any, fmt: str) -> None:
+def status(obj: Context, fmt: str) -> None:
     """Daemon and source health: last cycle, due backlog, errors per source."""
     data = status_data(obj.db)
     if fmt == "json":
@@ -224,11 +227,11 @@ def status(obj: Any, fmt: str) -> None:
     console.print(table)
 
 
-@click.command()
+@cli.command()
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
-def schedule(obj: Any, limit: int, fmt: str) -> None:
+def schedule(obj: Context, limit: int, fmt: str) -> None:
     """What is due next, and why (the recheck policy's reasoning for each article)."""
     from pipeline.recheck import RecheckPolicy
 
