@@ -294,3 +294,24 @@ def headline_changes_between(session: Session, article_id: int, old: str | None,
             )
         )
     )
+
+
+def line_changes_since(
+    session: Session, since: dt.datetime, kinds: Sequence[str]
+) -> list[tuple[int, int, str, str, str]]:
+    """(change id, article id, host, kind, line) of the line records detected since ``since``."""
+    rows = session.execute(
+        select(Change.id, Change.article_id, Article.host, Change.kind, Change.old, Change.new)
+        .join(Article, Change.article_id == Article.id)
+        .where(Change.detected_at >= since, Change.kind.in_(list(kinds)))
+    )
+    return [(r.id, r.article_id, r.host or "", r.kind, (r.new if r.new is not None else r.old) or "") for r in rows]
+
+
+def relabel_as_metadata(session: Session, reasons: dict[int, str]) -> int:
+    """Turn these change records into ``metadata``, keeping why; returns how many."""
+    changes = list(session.scalars(select(Change).where(Change.id.in_(list(reasons)))))
+    for change in changes:
+        change.details = {**(change.details or {}), "reason": reasons[change.id], "was": change.kind}
+        change.kind, change.severity, change.stealth = "metadata", "info", None
+    return len(changes)
