@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.overrides import overrides_problem
 from spiders.safety import url_problem
 from storage.models import Source
 
@@ -165,8 +166,8 @@ def load_config(path: str | Path) -> Config:
         if name is not None and not isinstance(name, str):
             raise where.error("sources", "name", f"{label}.name", "expected a string", i)
         overrides = raw.get("overrides")
-        if overrides is not None and not isinstance(overrides, dict):
-            raise where.error("sources", "overrides", f"{label}.overrides", "expected a table", i)
+        if overrides is not None and (problem := overrides_problem(overrides)):
+            raise where.error("sources", "overrides", f"{label}.overrides", problem, i)
         render = raw.get("render", "plain")
         if render not in RENDERS:
             raise where.error(

@@ -81,6 +81,7 @@ class ArticleSpider(scrapy.Spider):
                 "started": time.monotonic(),
                 "body_hash": ref.body_hash,
                 "region_key": ref.region_key,
+                "source_id": ref.source_id,
                 **render_meta(ref.render),
             },
         )
@@ -115,6 +116,8 @@ class ArticleSpider(scrapy.Spider):
             previous_region_key=meta.get("region_key"),
             retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
             fetched_at=utcnow(),
+            # Which source's extraction overrides apply (pipeline/overrides.py).
+            extra={"source_id": meta.get("source_id")},
         )
 
     def failed(self, failure: Failure) -> Any:

@@ -69,6 +69,7 @@ def request_payload(ref: ArticleRef, lease: str) -> str:
                 "body_hash": ref.body_hash,
                 "region_key": ref.region_key,
                 "render": ref.render,
+                "source_id": ref.source_id,
                 "lease": lease,
             },
         }
@@ -175,6 +176,7 @@ class RedisArticleSpider(RedisMixin, ArticleSpider):
                 meta.get("body_hash"),
                 meta.get("region_key"),
                 meta.get("render"),
+                meta.get("source_id"),
             )
         except (ValueError, KeyError, TypeError) as exc:
             logger.error("dropped a malformed queue entry %r: %s", data[:200], exc)

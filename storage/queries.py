@@ -31,6 +31,7 @@ class ArticleRef:
     region_key: str | None = None
     # Its source's render mode: "browser" fetches it through headless Chromium (spiders/browser.py).
     render: str | None = None
+    source_id: int | None = None
 
 
 def get_or_create_article(session: Session, url: str, source_id: int | None = None) -> tuple[Article, bool]:
@@ -72,6 +73,7 @@ def articles_to_check(
             Article.body_hash,
             Article.region_key,
             Source.render,
+            Article.source_id,
         )
         .outerjoin(Source, Source.id == Article.source_id)
         .where(Article.status != ArticleStatus.RETIRED)

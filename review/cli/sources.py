@@ -42,6 +42,18 @@ def _patterns(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
     return list(value)
 
 
+def _selector(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from pipeline.overrides import selector_problem
+
+    if value is not None and (problem := selector_problem(value)):
+        raise click.BadParameter(problem)
+    return value
+
+
+def _selectors(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    return [v for v in value if _selector(ctx, param, v)]
+
+
 def _apply_config(db: str, path: str | None) -> None:
     if not path:
         return
@@ -80,11 +92,28 @@ def sources() -> None:
     show_default=True,
     help="browser: fetch its pages through headless Chromium (sites that build the article with JavaScript).",
 )
+@click.option("--body", callback=_selector, help="CSS (or XPath) of the article body, when extraction misses it.")
+@click.option(
+    "--remove", multiple=True, callback=_selectors, help="CSS (or XPath) of a block to drop from the body (repeatable)."
+)
 @click.pass_obj
 def add(
-    obj: Context, url: str, kind: str, name: str | None, every: int, allow: list[str], deny: list[str], render: str
+    obj: Context,
+    url: str,
+    kind: str,
+    name: str | None,
+    every: int,
+    allow: list[str],
+    deny: list[str],
+    render: str,
+    body: str | None,
+    remove: list[str],
 ) -> None:
-    """Add a source (or update the one with this URL)."""
+    """Add a source (or update the one with this URL).
+
+    --body and --remove are extraction overrides for its articles and every
+    other article on its host (docs/overrides.md); try them first with
+    `redline inspect URL --body … --remove …`."""
     from spiders.safety import url_problem
 
     if problem := url_problem(url):
@@ -98,8 +127,11 @@ def add(
         source.kind, source.name, source.every_seconds = kind, name, every
         source.allow, source.deny = allow or None, deny or None
         source.render = render if render != "plain" else None
+        overrides = {**({"body": body} if body else {}), **({"remove": remove} if remove else {})}
+        source.overrides = overrides or None
     rendered = ", through the browser" if render == "browser" else ""
-    click.echo(f"{verb} {kind} {url} (every {every} s{rendered})")
+    overridden = f", overrides {json.dumps(overrides)}" if overrides else ""
+    click.echo(f"{verb} {kind} {url} (every {every} s{rendered}{overridden})")
 
 
 def _health(last_error: str | None, shells: int) -> str:
@@ -149,6 +181,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
                 "url": s.url,
                 "kind": s.kind,
                 "render": s.render or "plain",
+                "overrides": s.overrides,
                 "every_seconds": s.every_seconds,
                 "allow": s.allow or [],
                 "deny": s.deny or [],

@@ -1,0 +1,16 @@
+"""Reads about sources that a crawl needs once, up front."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Source
+
+
+def source_overrides(session: Session) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, URL, overrides) of every source that has extraction overrides."""
+    rows = session.execute(select(Source.id, Source.url, Source.overrides).where(Source.overrides.is_not(None)))
+    return [(sid, url, dict(overrides)) for sid, url, overrides in rows if overrides]
