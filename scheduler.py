@@ -9,6 +9,7 @@ One long-lived process runs Scrapy's asyncio reactor; APScheduler 3.x's
                    through ``AsyncCrawlerRunner`` each time), with a per-domain budget;
 ``housekeeping``   every 30 s: sync source jobs with the database, outlet edit
                    rates, the heartbeat that ``redline status`` reads, metrics gauges;
+                   a sampled ``redline verify`` and a SQLite checkpoint (docs/evidence.md);
                    once an hour, the ``[retention]`` policy (storage/retention.py).
 
 Every job has ``max_instances=1`` and ``coalesce=True``: a slow cycle delays
@@ -57,6 +58,8 @@ MIN_INTERVAL = 0.5  # however fast the clock, jobs never spin faster than this
 PRUNE_EVERY = 3600.0  # seconds between retention passes (divided by the time scale)
 PRUNE_BATCHES = 20  # at most this many batches of old checks a pass: a first prune of months spreads out
 STOP_GRACE = 20.0  # seconds the cycle in flight gets after SIGTERM before its crawlers are stopped
+VERIFY_SAMPLE = 20  # versions re-hashed (text chain and WARC records) at each housekeeping
+CHECKPOINT_BUSY_MS = 1000  # a housekeeping checkpoint waits no longer for the crawl's writes
 
 
 @dataclass
@@ -247,9 +250,27 @@ class Daemon:
             self._state(session).heartbeat_at = utcnow()
         if self.opts.role == "scheduler":
             self.leader.try_acquire()
+        await asyncio.to_thread(self.keep_evidence)
         if time.monotonic() >= self.next_prune:
             self.next_prune = time.monotonic() + self.every(PRUNE_EVERY)
             await self.retain()
+
+    def keep_evidence(self) -> None:
+        """A sample of `redline verify`, reported in the state and the metrics; then a checkpoint."""
+        from storage.db import checkpoint
+        from storage.verify import verify
+
+        with session_scope(self.db_url) as session:
+            report = verify(session, sample=VERIFY_SAMPLE)
+            state = self._state(session)
+            state.verify_at = utcnow()
+            state.verify_checked = report.versions
+            state.verify_problems = len(report.problems)
+            state.verify_first_problem = report.problems[0].line()[:2000] if report.problems else None
+        self.metrics.verified(report.versions, len(report.problems))
+        for problem in report.problems:
+            logger.error("verify: %s", problem.line())
+        checkpoint(self.db_url, busy_ms=CHECKPOINT_BUSY_MS)
 
     async def retain(self) -> int:
         """One retention pass: old checks go, versions and the checks that made them stay."""

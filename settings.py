@@ -56,6 +56,8 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.robots.WaitingAwareRobotsTxtMiddleware": 100,
     # Validators of A are not sent to B after a redirect A -> B (spiders/conditional.py).
     "spiders.conditional.ConditionalRequestsMiddleware": 60,
+    # Just before HttpCompressionMiddleware (590) decodes the body: the response as received, for its WARC record.
+    "spiders.capture.CaptureMiddleware": 595,
 }
 
 # http and https: Scrapy's own handler, except requests marked meta["playwright"]

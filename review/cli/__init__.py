@@ -12,6 +12,7 @@ from review.cli import (  # noqa: F401  (they register)
     articles,
     daemon,
     demo,
+    evidence,
     inspect_page,
     prune,
     reports,

@@ -136,13 +136,18 @@ def changes(
 @click.pass_obj
 def history(obj: Context, url: str, fmt: str) -> None:
     """Every stored version of an article."""
+    problems: list[str] = []
     with session_scope(obj.db) as session:
         article = tracked_article(session, url)
-        versions = queries.versions_of(session, article.id)
+        versions = queries.versions_of(session, article.id, problems)
         if fmt == "json":
             click.echo(json.dumps(render.history_json(article, versions), indent=2, ensure_ascii=False))
         else:
             stdout().print(render.history_table(article.url, versions))
+    if problems:  # the versions that still read are shown above; each one that does not, here
+        for line in problems[:-1]:
+            click.echo(f"Error: corrupted version: {line}", err=True)
+        raise click.ClickException(f"corrupted version: {problems[-1]} (run `redline verify` for every problem)")
 
 
 def _version_text(v: Version) -> str:

@@ -179,6 +179,13 @@ def status_data(db_url: str) -> dict[str, Any]:
             "last_cycle_pages": state.last_cycle_pages,
             "job_errors": state.job_errors,
             "last_job_error": state.last_job_error,
+            # Housekeeping's sampled `redline verify` (docs/evidence.md).
+            "verify": {
+                "at": render.iso(state.verify_at),
+                "checked_versions": state.verify_checked,
+                "problems": state.verify_problems,
+                "first_problem": state.verify_first_problem,
+            },
         }
     return {
         "daemon": daemon,
@@ -211,6 +218,17 @@ def status(obj: Context, fmt: str) -> None:
         )
     )
     console.print(f"articles {data['articles']}, due now {data['due']}, failing {data['failing_articles']}")
+    check = d.get("verify") or {}
+    if check.get("at"):
+        problems = check["problems"] or 0
+        console.print(
+            Text.assemble(
+                "sampled verify ",
+                (f"{problems} problem(s)", "red" if problems else "green"),
+                f" in {check['checked_versions']} version(s) at {check['at']}",
+                f": {check['first_problem']}" if check["first_problem"] else "",
+            )
+        )
     table = Table(header_style="bold")
     for col in ("source", "kind", "articles", "last run", "next run", "errors", "last error"):
         table.add_column(col, overflow="fold")

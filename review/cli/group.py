@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import re
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from storage import queries
 from storage.db import open_database
 from storage.models import Article
+from storage.versiontext import CorruptText
 
 
 class Context:
@@ -50,7 +52,17 @@ def stdout() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class RedlineGroup(click.Group):
+    """A corrupted stored version, met by any command, is one line naming it and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CorruptText as exc:
+            raise click.ClickException(f"corrupted version: {exc} (run `redline verify` for every problem)") from exc
+
+
+@click.group(cls=RedlineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="REDLINE_DB", help="Database URL (default sqlite:///redline.db).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.option(

@@ -58,20 +58,30 @@ def report(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(exports.FORMATS)),
+    type=click.Choice([*sorted(exports.FORMATS), "warc"]),
     default="jsonl",
     show_default=True,
-    help="; ".join(f"{k}: {v.help}" for k, v in sorted(exports.FORMATS.items())),
+    help="; ".join(f"{k}: {v.help}" for k, v in sorted(exports.FORMATS.items()))
+    + "; warc: the fetches that made the versions, as web-archive records (with --since, --outlet, --url)",
 )
+@click.option("--url", help="warc: only this article's versions.")
+@click.option("--version", "seq", type=int, help="warc: only this version of the --url article.")
 @click.option("-o", "--output", default="-", show_default=True, help="File to write ('-' for stdout).")
 @click.pass_obj
 def export(
     obj: Context,
     flt: ChangeFilter,
     fmt: str,
+    url: str | None,
+    seq: int | None,
     output: str,
 ) -> None:
-    """Export changes as CSV, JSON Lines, or NewsEdits-style aligned sentence pairs."""
+    """Export changes as CSV, JSON Lines, or NewsEdits-style aligned sentence pairs; or versions as WARC."""
+    if fmt == "warc" or url or seq:
+        from review.cli.evidence import export_warc
+
+        export_warc(obj, fmt, flt, url, seq, output)
+        return
     with session_scope(obj.db) as session:
         buffer = io.StringIO()
         count = exports.FORMATS[fmt].write(session, flt, buffer)
@@ -93,11 +103,10 @@ def feed(
     output: str,
 ) -> None:
     """The Atom feed of changes, as a file (`redline serve` also serves it at /feed.atom)."""
-    from review.feed import atom_feed
-    from review.views import changes
+    from review.feed import atom_feed, feed_changes
 
     with session_scope(obj.db) as session:
-        body = atom_feed(changes(session, flt), base_url=base_url, self_url=base_url.rstrip("/") + "/feed.atom")
+        body = atom_feed(feed_changes(session, flt), base_url=base_url, self_url=base_url.rstrip("/") + "/feed.atom")
     _write(output, body)
 
 

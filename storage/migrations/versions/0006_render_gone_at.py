@@ -1,8 +1,8 @@
 """sources.render (fetch a source's pages through a headless browser) and
 articles.gone_at (when an article went gone: its slow recheck ladder starts there)
 
-Revision ID: 0005_render_gone_at
-Revises: 0004_article_host
+Revision ID: 0006_render_gone_at
+Revises: 0005_warc_records
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_render_gone_at"
-down_revision = "0004_article_host"
+revision = "0006_render_gone_at"
+down_revision = "0005_warc_records"
 branch_labels = None
 depends_on = None
 
