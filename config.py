@@ -21,7 +21,7 @@ from pipeline.overrides import overrides_problem
 from spiders.safety import url_problem
 from storage.models import Source
 
-KINDS = ("feed", "sitemap", "front")
+KINDS = ("feed", "sitemap", "front", "auto")  # auto: the outlet search chooses (spiders/outlet.py)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$")
 _UNITS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
@@ -273,6 +273,8 @@ def apply_config(session: Session, config: Config, path: str | Path) -> dict[str
             counts["added"] += 1
         elif source.from_config == origin:
             counts["updated"] += 1
+        if source.kind != sc.kind:  # what an earlier "auto" found no longer applies
+            source.found_url = source.found_kind = source.found_why = None
         source.kind, source.name, source.every_seconds = sc.kind, sc.name, int(sc.every)
         source.allow, source.deny, source.overrides = sc.allow or None, sc.deny or None, sc.overrides
         source.render = sc.render

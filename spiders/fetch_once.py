@@ -21,7 +21,6 @@ from spiders.items import render_meta
 class FetchOnceSpider(scrapy.Spider):
     name = "fetch-once"
     custom_settings = {"ITEM_PIPELINES": {}, "RETRY_TIMES": 1}
-    handle_httpstatus_all = True
 
     def __init__(self, url: str = "", render: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -29,7 +28,8 @@ class FetchOnceSpider(scrapy.Spider):
         self.render = render
 
     async def start(self) -> AsyncIterator[Any]:
-        yield scrapy.Request(self.url, callback=self.parse, errback=self.failed, meta=render_meta(self.render))
+        meta = {"handle_httpstatus_all": True, **render_meta(self.render)}
+        yield scrapy.Request(self.url, callback=self.parse, errback=self.failed, meta=meta)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         text = None

@@ -61,7 +61,7 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # feed | sitemap | front
+    kind: Mapped[str] = mapped_column(String(16))  # feed | sitemap | front | auto
     name: Mapped[str | None] = mapped_column(String(200))
     every_seconds: Mapped[int] = mapped_column(Integer, default=600)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -81,6 +81,10 @@ class Source(Base):
     edit_rate: Mapped[float | None] = mapped_column(Float)
     # How its pages are fetched: None (plain HTTP) or "browser" (headless Chromium, spiders/browser.py).
     render: Mapped[str | None] = mapped_column(String(16))
+    # kind "auto": what the outlet search chose to read (spiders/outlet.py), and why.
+    found_url: Mapped[str | None] = mapped_column(String(2048))
+    found_kind: Mapped[str | None] = mapped_column(String(16))
+    found_why: Mapped[str | None] = mapped_column(Text)
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 

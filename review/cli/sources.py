@@ -80,7 +80,16 @@ def sources() -> None:
 
 @sources.command("add")
 @click.argument("url")
-@click.option("--kind", type=click.Choice(["feed", "sitemap", "front"]), required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "feed", "sitemap", "front"]),
+    default="auto",
+    show_default=True,
+    help="auto: find the outlet's news sitemap, feed or front page from its home page.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="With --kind auto: list what was found and what each lists; save nothing."
+)
 @click.option("--name", help="A short name to refer to it.")
 @click.option("--every", default="10m", show_default=True, callback=_duration, help="How often to read it.")
 @click.option("--allow", multiple=True, callback=_patterns, help="Regex an article URL must match (repeatable).")
@@ -108,8 +117,14 @@ def add(
     render: str,
     body: str | None,
     remove: list[str],
+    dry_run: bool,
 ) -> None:
     """Add a source (or update the one with this URL).
+
+    Without --kind (or with --kind auto) URL is the outlet's home page: redline
+    reads it, its robots.txt and the usual news-sitemap paths, and chooses a
+    Google News sitemap, else a feed, else the front page itself; it says what
+    it chose and why. --dry-run lists the candidates without saving.
 
     --body and --remove are extraction overrides for its articles and every
     other article on its host (docs/overrides.md); try them first with
@@ -118,6 +133,13 @@ def add(
 
     if problem := url_problem(url):
         raise click.ClickException(f"refused {url}: {problem}")
+    if dry_run and kind != "auto":
+        raise click.UsageError("--dry-run lists what --kind auto would find: leave out --kind")
+    found: tuple[str, str, str] | None = None
+    if kind == "auto":
+        found = _search(obj, url, render, dry_run)
+        if found is None:
+            return
     with session_scope(obj.db) as session:
         source = session.scalar(select(Source).where(Source.url == url))
         verb = "updated" if source else "added"
@@ -129,9 +151,31 @@ def add(
         source.render = render if render != "plain" else None
         overrides = {**({"body": body} if body else {}), **({"remove": remove} if remove else {})}
         source.overrides = overrides or None
+        source.found_url, source.found_kind, source.found_why = found or (None, None, None)
     rendered = ", through the browser" if render == "browser" else ""
     overridden = f", overrides {json.dumps(overrides)}" if overrides else ""
     click.echo(f"{verb} {kind} {url} (every {every} s{rendered}{overridden})")
+
+
+def _search(obj: Context, url: str, render: str, dry_run: bool) -> tuple[str, str, str] | None:
+    """Search the outlet at ``url``; print what was found; (URL, kind, why) to read, None for a dry run."""
+    from spiders.outlet import candidates, choose
+    from spiders.runner import build_settings, find_outlet
+
+    settings = build_settings(obj.db)
+    settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
+    found = candidates(find_outlet(settings, url, None if render == "plain" else render))
+    chosen, why = choose(found)
+    if dry_run:
+        click.echo(f"candidates for {url}:")
+        for c in sorted(found, key=lambda c: (c.problem is not None, -c.articles)):
+            state = f"{c.articles} article URL(s)" if not c.problem else c.problem
+            click.echo(f"  {c.label:20} {c.url}  {state}  (from {c.found})")
+    if chosen is None:
+        raise click.ClickException(f"{url}: {why}; add a feed, sitemap or front page with --kind")
+    verb = "would read" if dry_run else "reading"
+    click.echo(f"{verb} the {chosen.label} {chosen.url}: {why}")
+    return None if dry_run else (chosen.url, chosen.kind, why)
 
 
 def _health(last_error: str | None, shells: int) -> str:
@@ -181,6 +225,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
                 "url": s.url,
                 "kind": s.kind,
                 "render": s.render or "plain",
+                "found": {"url": s.found_url, "kind": s.found_kind, "why": s.found_why} if s.found_url else None,
                 "overrides": s.overrides,
                 "every_seconds": s.every_seconds,
                 "allow": s.allow or [],
