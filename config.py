@@ -14,32 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.durations import parse_duration
 from pipeline.overrides import overrides_problem
 from spiders.safety import url_problem
-from storage.models import Source
+from spiders.source_kinds import SOURCE_KINDS
+from storage.sources import add_source, all_sources, remove_source
 
-KINDS = ("feed", "sitemap", "front", "auto")  # auto: the outlet search chooses (spiders/outlet.py)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$")
-_UNITS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+# Not a parser but the outlet search (spiders/outlet.py), which chooses one of them.
+AUTO = "auto"
 
 
 class ConfigError(ValueError):
     """A bad configuration file; the message says file:line: field: what is wrong."""
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from 90, "90s", "10m", "2h", "1d"; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int | float) and value > 0:
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(value)
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 @dataclass
@@ -152,10 +140,9 @@ def load_config(path: str | Path) -> Config:
         if problem := url_problem(url, resolve=False):
             raise where.error("sources", "url", f"{label}.url", problem, i)
         kind = raw.get("kind")
-        if kind not in KINDS:
-            raise where.error(
-                "sources", "kind", f"{label}.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}", i
-            )
+        if kind not in SOURCE_KINDS and kind != AUTO:
+            kinds = ", ".join([*SOURCE_KINDS, AUTO])
+            raise where.error("sources", "kind", f"{label}.kind", f"expected one of {kinds}, got {kind!r}", i)
         try:
             every = parse_duration(raw.get("every", "10m"))
         except ValueError:
@@ -263,13 +250,12 @@ def _daemon(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:
 def apply_config(session: Session, config: Config, path: str | Path) -> dict[str, int]:
     """Make the database's sources from this file match the file (the file is already valid)."""
     origin = str(Path(path).resolve())
-    existing = {s.url: s for s in session.scalars(select(Source))}
+    existing = {s.url: s for s in all_sources(session)}
     counts = {"added": 0, "updated": 0, "removed": 0}
     for sc in config.sources:
         source = existing.get(sc.url)
         if source is None:
-            source = Source(url=sc.url, kind=sc.kind, every_seconds=600, error_count=0, articles_found=0)
-            session.add(source)
+            source = add_source(session, sc.url, sc.kind)
             counts["added"] += 1
         elif source.from_config == origin:
             counts["updated"] += 1
@@ -282,6 +268,6 @@ def apply_config(session: Session, config: Config, path: str | Path) -> dict[str
     listed = {s.url for s in config.sources}
     for url, source in existing.items():
         if source.from_config == origin and url not in listed:
-            session.delete(source)
+            remove_source(session, source)
             counts["removed"] += 1
     return counts

@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
-from spiders.items import DiscoveredLinks
+from pipeline.items import DiscoveredLinks
 from spiders.safety import url_problem
 from spiders.urls import canonical_url
 from storage import queries

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import lxml.etree
 from cssselect import GenericTranslator, SelectorError
+
+from storage.sites import domains_of, host_of
 
 SELECTOR_KEYS = ("body", "title", "byline")
 KEYS = (*SELECTOR_KEYS, "remove")
@@ -49,10 +50,6 @@ def overrides_problem(data: Any) -> str | None:
     return None
 
 
-def host_key(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
 @dataclass
 class OverrideTable:
     """Every override a crawl may apply, looked up per page."""
@@ -67,17 +64,15 @@ class OverrideTable:
         table = cls(setting=dict(setting))
         for source_id, url, overrides in sources:
             table.by_source[source_id] = overrides
-            table.by_host.setdefault(host_key(url), overrides)
+            table.by_host.setdefault((host_of(url) or ""), overrides)
         return table
 
     def lookup(self, url: str, source_id: int | None = None) -> dict[str, Any] | None:
         """The overrides for a page: the setting's for its host (or a parent domain), else its
         source's, else those of a source on its host."""
-        host = host_key(url)
-        while host:
-            if host in self.setting:
-                return dict(self.setting[host])
-            host = host.partition(".")[2]
+        for name in domains_of(url):
+            if name in self.setting:
+                return dict(self.setting[name])
         if source_id is not None and source_id in self.by_source:
             return self.by_source[source_id]
-        return self.by_host.get(host_key(url))
+        return self.by_host.get(host_of(url) or "")

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from pipeline import jsshell, region
 from pipeline.extract import Extracted, SiteOverrides, extract
+from pipeline.items import FetchedPage
 from pipeline.overrides import OverrideTable
 from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from pipeline.store import StoreResult, store_page
-from spiders.items import FetchedPage
 from storage import queries
 from storage.db import open_database, session_scope, transaction
 from storage.models import utcnow

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from pipeline.background import background_for, fold_into_flipflop
 from pipeline.classify import Snapshot, classify
 from pipeline.extract import Extracted
+from pipeline.items import FetchedPage
 from pipeline.kinds import KINDS
 from pipeline.normalise import fingerprint
 from pipeline.recheck import DEFAULT_POLICY, RecheckPolicy
-from spiders.items import FetchedPage
 from storage import queries, warc
 from storage.models import Article, ArticleStatus, CheckOutcome, Version, utcnow
 

@@ -2,7 +2,7 @@
 
 Which articles: ``-a select=due`` (default), ``-a select=all``, or ``-a urls=…``
 (comma-separated). It never writes to the database itself; every outcome,
-failures included, becomes a :class:`~spiders.items.FetchedPage` for the
+failures included, becomes a :class:`~pipeline.items.FetchedPage` for the
 pipelines.
 """
 
@@ -29,13 +29,19 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from pipeline.items import FetchedPage
 from spiders.capture import exchange_of
-from spiders.items import FetchedPage, render_meta
 from storage.db import open_database, session_scope
 from storage.models import utcnow
 from storage.queries import ArticleRef, articles_to_check
 
 logger = logging.getLogger(__name__)
+
+
+def render_meta(render: str | None) -> dict[str, Any]:
+    """Request meta that sends a source's pages through the headless browser (spiders/browser.py)."""
+    return {"playwright": True} if render == "browser" else {}
+
 
 # Every status the pipelines must see; 3xx are left to RedirectMiddleware.
 HANDLED_STATUSES = [304, 400, 401, 403, 404, 410, 429, 451, 500, 502, 503, 504]

@@ -34,11 +34,11 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from scrapy_redis.spiders import RedisMixin
-from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from spiders.article import ArticleSpider
+from storage import schedule
 from storage.db import transaction
-from storage.models import Article
 from storage.queries import ArticleRef, articles_to_check
 
 logger = logging.getLogger(__name__)
@@ -89,10 +89,10 @@ def dispatch_due(
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     until = now + lease
 
-    def lease_due(session: Any) -> list[ArticleRef]:
+    def lease_due(session: Session) -> list[ArticleRef]:
         refs = articles_to_check(session, now=now, limit=limit)
         if refs:
-            session.execute(update(Article).where(Article.id.in_([r.id for r in refs])).values(next_check_at=until))
+            schedule.lease(session, [r.id for r in refs], until)
         return refs
 
     refs = transaction(db_url, lease_due)

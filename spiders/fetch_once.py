@@ -14,8 +14,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.article import describe_failure
-from spiders.items import render_meta
+from spiders.article import describe_failure, render_meta
 
 
 class FetchOnceSpider(scrapy.Spider):

@@ -26,8 +26,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.article import describe_failure
-from spiders.items import Link, render_meta
+from pipeline.items import Link
+from spiders.article import describe_failure, render_meta
+from spiders.source_kinds import SOURCE_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +90,8 @@ def robots_sitemaps(text: str, base: str) -> list[str]:
 
 def _links(kind: str, body: bytes, url: str) -> tuple[list[Link], list[str]]:
     """(articles, child documents) a source of ``kind`` at ``url`` lists."""
-    from spiders.discovery import parse_feed, parse_front, parse_sitemap  # discovery imports this module
-
-    if kind == "feed":
-        return parse_feed(body, url), []
-    if kind == "sitemap":
-        return parse_sitemap(body, url)
-    return parse_front(body, url), []
+    listing = SOURCE_KINDS[kind].parse(body, url, (), ())
+    return listing.links, listing.children
 
 
 def candidates(probes: Iterable[Probe]) -> list[Candidate]:

@@ -10,6 +10,7 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from pipeline.items import DiscoveredLinks, FetchedPage
 from spiders.article import ArticleSpider
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def build_settings(db_url: str, overrides: Mapping[str, Any] | None = None) -> S
 def crawl_articles(
     settings: Settings,
     *,
-    on_item: Callable[[Any], None] | None = None,
+    on_item: Callable[[FetchedPage], None] | None = None,
     **spider_args: Any,
 ) -> dict[str, Any]:
     """Fetch articles (``select``/``urls``/``refs`` as :class:`ArticleSpider` takes them);
@@ -43,14 +44,14 @@ def crawl_articles(
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
 
 
-def discover_sources(settings: Settings, source_ids: list[int] | None = None) -> list[Any]:
+def discover_sources(settings: Settings, source_ids: list[int] | None = None) -> list[DiscoveredLinks]:
     """One discovery pass over the given sources (all when None); returns the DiscoveredLinks items."""
     from spiders.discovery import DiscoverySpider
 
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(DiscoverySpider)
-    found: list[Any] = []
+    found: list[DiscoveredLinks] = []
     crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
     process.crawl(crawler, source_ids=source_ids or [])
     process.start()

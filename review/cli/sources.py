@@ -11,22 +11,23 @@ import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline import jsshell
+from pipeline.durations import parse_duration
 from review import render
 from review.cli.group import Context, cli, parse_setting
+from spiders.source_kinds import SOURCE_KINDS, kinds_help
 from storage.db import session_scope
 from storage.health import articles_with_error
-from storage.models import Article, Source
+from storage.models import Source
+from storage.schedule import articles_by_source
+from storage.sources import add_source, all_sources, find_source, remove_source, source_at, source_ids
 
 logger = logging.getLogger(__name__)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
-    from config import parse_duration
-
     try:
         return int(parse_duration(value))
     except ValueError:
@@ -82,13 +83,13 @@ def sources() -> None:
 @click.argument("url")
 @click.option(
     "--kind",
-    type=click.Choice(["auto", "feed", "sitemap", "front"]),
+    type=click.Choice([*SOURCE_KINDS, "auto"]),
     default="auto",
     show_default=True,
-    help="auto: find the outlet's news sitemap, feed or front page from its home page.",
+    help="auto: find the outlet's news sitemap, feed or front page from its home page. " + kinds_help(),
 )
 @click.option(
-    "--dry-run", is_flag=True, help="With --kind auto: list what was found and what each lists; save nothing."
+    "--dry-run", is_flag=True, help="With --kind auto: list what was found and its article URLs; save nothing."
 )
 @click.option("--name", help="A short name to refer to it.")
 @click.option("--every", default="10m", show_default=True, callback=_duration, help="How often to read it.")
@@ -141,11 +142,10 @@ def add(
         if found is None:
             return
     with session_scope(obj.db) as session:
-        source = session.scalar(select(Source).where(Source.url == url))
+        source = source_at(session, url)
         verb = "updated" if source else "added"
         if source is None:
-            source = Source(url=url, kind=kind, error_count=0, articles_found=0)
-            session.add(source)
+            source = add_source(session, url, kind)
         source.kind, source.name, source.every_seconds = kind, name, every
         source.allow, source.deny = allow or None, deny or None
         source.render = render if render != "plain" else None
@@ -187,10 +187,7 @@ def _health(last_error: str | None, shells: int) -> str:
 
 
 def _find(session: Session, ref: str) -> Source:
-    conditions = [Source.url == ref, Source.name == ref]
-    if ref.isdigit():
-        conditions.append(Source.id == int(ref))
-    source = session.scalar(select(Source).where(or_(*conditions)))
+    source = find_source(session, ref)
     if source is None:
         raise click.ClickException(f"no source {ref!r} (see redline sources list)")
     return source
@@ -204,7 +201,7 @@ def remove(obj: Context, ref: str) -> None:
     with session_scope(obj.db) as session:
         source = _find(session, ref)
         url = source.url
-        session.delete(source)
+        remove_source(session, source)
     click.echo(f"removed {url}")
 
 
@@ -216,7 +213,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
     """Every source and its health."""
     _apply_config(obj.db, config_path)
     with session_scope(obj.db) as session:
-        counts = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
+        counts = articles_by_source(session)
         shells = articles_with_error(session, jsshell.HINT)
         rows: list[dict[str, Any]] = [
             {
@@ -238,7 +235,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
                 "from_config": s.from_config,
                 "health": _health(s.last_error, shells.get(s.id, 0)),
             }
-            for s in session.scalars(select(Source).order_by(Source.id))
+            for s in all_sources(session)
         ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -272,9 +269,9 @@ def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], co
 
     _apply_config(obj.db, config_path)
     with session_scope(obj.db) as session:
-        ids = [_find(session, ref).id for ref in refs] or list(session.scalars(select(Source.id)))
+        ids = [_find(session, ref).id for ref in refs] or source_ids(session)
     if not ids:
-        click.echo("no sources (redline sources add URL --kind feed|sitemap|front)")
+        click.echo(f"no sources (redline sources add URL --kind {'|'.join(SOURCE_KINDS)})")
         return
     settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")

@@ -9,11 +9,6 @@ from typing import Any
 from storage.warc import Exchange
 
 
-def render_meta(render: str | None) -> dict[str, Any]:
-    """Request meta that sends a source's pages through the headless browser (spiders/browser.py)."""
-    return {"playwright": True} if render == "browser" else {}
-
-
 @dataclass
 class FetchedPage:
     article_id: int
