@@ -74,7 +74,8 @@ def _outcome(
     extracted: Extracted | None = page.extracted
     if extracted is None or extracted.is_empty:
         size = len(extracted.text) if extracted else 0
-        return CheckOutcome.EMPTY_EXTRACTION, f"extracted {size} characters"
+        hint = page.extra.get("hint")  # a script-built page (pipeline/jsshell.py)
+        return CheckOutcome.EMPTY_EXTRACTION, f"extracted {size} characters" + (f"; {hint}" if hint else "")
     if latest is not None and len(extracted.text) < min_ratio * len(latest.text):
         return CheckOutcome.EMPTY_EXTRACTION, (
             f"extracted {len(extracted.text)} characters, "
