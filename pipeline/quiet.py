@@ -24,8 +24,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from pipeline.items import FetchedPage
 from pipeline.recheck import RecheckPolicy
-from spiders.items import FetchedPage
 from storage.models import Article, ArticleStatus, Check, CheckOutcome, Source, utcnow
 
 logger = logging.getLogger(__name__)

@@ -183,6 +183,21 @@ ROWS: list[tuple[list[str], int, str]] = [
         1,
         "Error: no directory /nonexistent/dir",
     ),
+    (
+        ["inspect", "{tmp}/nothere.html"],
+        1,
+        "Error: {tmp}/nothere.html: no such file (give a saved page or an http(s) URL)",
+    ),
+    (
+        ["inspect", "http://127.0.0.1:9/a", "-s", "CONCURRENT_REQUESTS=x"],
+        2,
+        "Error: Invalid value for '-s' / '--set': CONCURRENT_REQUESTS expects a number, got 'x'",
+    ),
+    (
+        ["prune", "--config", "{tmp}/missing.toml"],
+        1,
+        "Error: {tmp}/missing.toml: cannot read: No such file or directory",
+    ),
     # the rest
     (
         ["--log-file", "/nonexistent/x.log", "kinds"],

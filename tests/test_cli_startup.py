@@ -33,7 +33,7 @@ def imported(*args: str, db_url: str | None = None) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("args", [("--version",), ("--help",), ("changes", "--help")])
+@pytest.mark.parametrize("args", [("--version",), ("--help",)])
 def test_help_and_version_load_nothing_heavy(args: tuple[str, ...]) -> None:
     assert not imported(*args) & HEAVY
 

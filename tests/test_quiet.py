@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, update
 
 from pipeline.extract import extract
+from pipeline.items import FetchedPage
 from pipeline.pipelines import StorePipeline
 from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.store import store_page
-from spiders.items import FetchedPage
 from storage.db import get_engine, open_database, session_scope, transaction
 from storage.models import Article, ArticleStatus, Check, utcnow
 from storage.queries import get_or_create_article

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.kinds import KINDS, SEVERITIES, severity_rank
+from pipeline.kinds import KINDS
 from review.cli.group import Context, cli, emit, setting_overrides, stdout, tracked_article
+from review.cli.options import change_filter
 from spiders.safety import url_problem
 
 if TYPE_CHECKING:
     from pipeline.diff import Segment
-    from spiders.items import FetchedPage
+    from pipeline.items import FetchedPage
+    from review.filters import ChangeFilter
     from storage.models import Version
 
 logger = logging.getLogger(__name__)
@@ -127,43 +130,22 @@ def crawl(
 
 @cli.command()
 @click.option("--format", "fmt", type=TABLE_FORMATS, default="table", help="tsv: one tab-separated line a change.")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(KINDS)), help="Only these kinds.")
-@click.option(
-    "--min-severity",
-    type=click.Choice(SEVERITIES),
-    default="low",
-    show_default=True,
-    help="Hide less severe records (info = metadata too).",
-)
-@click.option("--since", help="Only changes detected since: 24h, 7d, or an ISO date.")
+@change_filter()
 @click.option("--url", help="Only changes of this article.")
 @markers_option
 @click.pass_obj
-def changes(
-    obj: Context,
-    fmt: str,
-    kinds: tuple[str, ...],
-    min_severity: str,
-    since: str | None,
-    url: str | None,
-    markers: bool,
-) -> None:
-    """List detected changes."""
+def changes(obj: Context, fmt: str, flt: ChangeFilter, url: str | None, markers: bool) -> None:
+    """List detected changes, oldest first."""
     from review import render
-    from review.filters import FilterError, parse_since
     from review.output import tsv_of, want_markers
-    from storage import queries
+    from storage import review_queries
     from storage.db import session_scope
 
-    try:
-        since_at = parse_since(since)
-    except FilterError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--since'") from None
-    floor = severity_rank(min_severity)
     with session_scope(obj.db) as session:
         article_id = tracked_article(session, url).id if url else None
-        rows = queries.list_changes(session, kinds=list(kinds) or None, since=since_at, article_id=article_id)
-        rows = [(c, a) for c, a in rows if severity_rank(c.severity) >= floor]
+        # Every matching change: the command has no paging.
+        query = dataclasses.replace(flt.query(article_id=article_id, newest_first=False), limit=None)
+        rows = review_queries.search_changes(session, query)
         if fmt == "json":
             click.echo(json.dumps([render.change_json(c, a) for c, a in rows], indent=2, ensure_ascii=False))
         elif fmt == "tsv":
