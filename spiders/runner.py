@@ -101,8 +101,7 @@ def fetch_once(settings: Settings, url: str, render: str | None = None) -> dict[
     crawler = process.create_crawler(FetchOnceSpider)
     found: list[dict[str, Any]] = []
     crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, url=url, render=render)
-    process.start()
+    _run(process, crawler, url=url, render=render)
     return found[0] if found else {"url": url, "final_url": None, "status": None, "html": None, "error": "no response"}
 
 
@@ -115,6 +114,5 @@ def find_outlet(settings: Settings, url: str, render: str | None = None) -> list
     crawler = process.create_crawler(OutletSpider)
     found: list[Any] = []
     crawler.signals.connect(lambda item, **_: found.extend(item["probes"]), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, url=url, render=render)
-    process.start()
+    _run(process, crawler, url=url, render=render)
     return found

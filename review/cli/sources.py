@@ -167,11 +167,14 @@ def add(
 def _search(obj: Context, url: str, render: str, dry_run: bool) -> tuple[str, str, str] | None:
     """Search the outlet at ``url``; print what was found; (URL, kind, why) to read, None for a dry run."""
     from spiders.outlet import candidates, choose
-    from spiders.runner import build_settings, find_outlet
+    from spiders.runner import CrawlError, build_settings, find_outlet
 
     settings = build_settings(obj.db)
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
-    found = candidates(find_outlet(settings, url, None if render == "plain" else render))
+    try:
+        found = candidates(find_outlet(settings, url, None if render == "plain" else render))
+    except CrawlError as exc:
+        raise click.ClickException(str(exc)) from None
     chosen, why = choose(found)
     if dry_run:
         click.echo(f"candidates for {url}:")
