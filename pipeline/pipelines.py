@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import functools
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -16,15 +19,23 @@ from urllib.parse import urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.orm import Session
 
-from pipeline import region
+from pipeline import discovered, outcome, region
+from pipeline.background import background_from
 from pipeline.extract import Extracted, SiteOverrides, extract
-from pipeline.quiet import Raced, is_quiet, write_quiet
+from pipeline.outcome import Latest, Rules
+from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
-from pipeline.store import StoreResult, store_page
-from spiders.items import FetchedPage
+from spiders.items import DiscoveredLinks, FetchedPage
+from spiders.options import setting
+from storage import record
 from storage.db import open_database, transaction
+from storage.models import utcnow
+from storage.record import Decision, Raced
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +101,7 @@ class ExtractPipeline:
     at the first extraction; 0 always extracts in the crawl's own process.
     """
 
-    def __init__(self, overrides: dict[str, Any], processes: int | None = 0, keys: bool = True, after: int = 20):
+    def __init__(self, overrides: dict[str, Any], processes: int | None, keys: bool, after: int):
         self.overrides = overrides
         self.keys = keys
         self.processes = processes  # None: auto
@@ -102,14 +113,14 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         settings = crawler.settings
-        processes = str(settings.get("REDLINE_EXTRACT_PROCESSES", "auto")).strip().lower()
+        processes = setting(settings, "REDLINE_EXTRACT_PROCESSES", lambda n: str(settings.get(n)).strip().lower())
         if processes != "auto" and not processes.isdigit():
-            raise ValueError(f"REDLINE_EXTRACT_PROCESSES must be 'auto' or a number of processes, not {processes!r}")
+            raise UsageError(f"REDLINE_EXTRACT_PROCESSES must be 'auto' or a number of processes, not {processes!r}")
         return cls(
-            settings.getdict("REDLINE_SITE_OVERRIDES"),
+            setting(settings, "REDLINE_SITE_OVERRIDES", settings.getdict),
             None if processes == "auto" else int(processes),
-            settings.getbool("REDLINE_REGION_KEYS", True),
-            settings.getint("REDLINE_EXTRACT_POOL_AFTER", 20),
+            setting(settings, "REDLINE_REGION_KEYS", settings.getbool),
+            setting(settings, "REDLINE_EXTRACT_POOL_AFTER", settings.getint, lambda n: n >= 0, "a number of pages"),
         )
 
     def _workers(self) -> int | None:
@@ -168,74 +179,131 @@ class ExtractPipeline:
         self._drop_pool()
 
 
+def rules_from(settings: BaseSettings) -> Rules:
+    """The rules a fetch is decided by, from REDLINE_RECHECK, REDLINE_TIME_SCALE,
+    REDLINE_MIN_TEXT_RATIO and REDLINE_STORE_RAW_HTML."""
+    scale = setting(settings, "REDLINE_TIME_SCALE", settings.getfloat, lambda x: x > 0, "a factor above 0")
+    recheck = setting(settings, "REDLINE_RECHECK", settings.getdict)
+    try:
+        policy = RecheckPolicy.from_mapping(recheck, time_scale=scale)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise UsageError(f"REDLINE_RECHECK: {exc}") from exc
+    return Rules(
+        policy,
+        setting(settings, "REDLINE_MIN_TEXT_RATIO", settings.getfloat, lambda r: 0 <= r <= 1, "a share from 0 to 1"),
+        setting(settings, "REDLINE_STORE_RAW_HTML", settings.getbool),
+    )
+
+
+@functools.cache
+def project_rules() -> Rules:
+    """The rules settings.py gives, for code that stores pages outside a crawl (tests, benchmarks)."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    return rules_from(settings)
+
+
+def record_page(
+    session: Session, page: FetchedPage, rules: Rules | None = None, *, now: dt.datetime | None = None
+) -> Decision:
+    """Decide one fetch of one article (pipeline/outcome.py) and write it in the caller's session."""
+    rules = rules or project_rules()
+    now = now or utcnow()
+    opened = record.open_article(session, page.article_id)
+    if opened is None:
+        logger.warning("fetched article %d no longer exists", page.article_id)
+        return outcome.MISSING
+    version = record.latest_version(session, opened) if outcome.needs_latest(page, opened.state) else None
+    latest = Latest.of(version) if version is not None else None
+    decision = outcome.decide(
+        page,
+        opened.state,
+        latest,
+        rules,
+        now=now,
+        background=lambda: background_from(record.site_history(session, opened, latest.seq if latest else 0)),
+    )
+    record.apply(session, opened, decision)
+    return decision
+
+
+def record_quiet(
+    session: Session, pages: Sequence[FetchedPage], rules: Rules, *, now: dt.datetime | None = None
+) -> tuple[list[tuple[FetchedPage, Decision]], list[FetchedPage]]:
+    """Decide quiet pages as :func:`record_page` would and write those the batch
+    can settle together; return them with their decisions, and the pages left
+    for :func:`record_page` (an article that is not active, has no version yet,
+    was checked later by another worker, or comes twice).
+
+    Raises :class:`~storage.record.Raced` when an article moved under the batch.
+    """
+    now = now or utcnow()
+    ids = [p.article_id for p in pages]
+    repeated = {i for i in ids if ids.count(i) > 1}
+    states = record.lock_states(session, ids)
+    settled: list[tuple[FetchedPage, Decision]] = []
+    left: list[FetchedPage] = []
+    for page in pages:
+        state = states.get(page.article_id)
+        if state is None or page.article_id in repeated or not record.can_batch(state, page.fetched_at or now):
+            left.append(page)
+            continue
+        decision = outcome.decide(page, state, None, rules, now=now)
+        if record.fits_batch(decision):
+            settled.append((page, decision))
+        else:
+            left.append(page)
+    record.apply_batch(session, [d for _, d in settled])
+    return settled, left
+
+
 class StorePipeline:
     """Writes each page's check, version and changes in one transaction.
 
     Quiet pages (a 304, the same bytes, the same article region) are queued
-    and written together (pipeline/quiet.py): up to ``REDLINE_STORE_BATCH``
-    pages (default 64; 1 writes every page alone) or whatever arrived within
-    ``REDLINE_STORE_BATCH_WAIT`` seconds (default 0.05) share one transaction.
-    An item leaves this pipeline only once its page is committed.
+    and written together (storage/record.py): up to ``REDLINE_STORE_BATCH``
+    pages (1 writes every page alone) or whatever arrived within
+    ``REDLINE_STORE_BATCH_WAIT`` seconds share one transaction. Either way a
+    page is decided by pipeline/outcome.py. An item leaves this pipeline only
+    once its page is committed.
     """
 
-    def __init__(
-        self,
-        db_url: str,
-        keep_raw: bool,
-        min_ratio: float,
-        stats: StatsCollector,
-        policy: RecheckPolicy | None = None,
-        batch_size: int = 64,
-        batch_wait: float = 0.05,
-    ):
+    def __init__(self, db_url: str, rules: Rules, stats: StatsCollector, batch_size: int, batch_wait: float):
         self.db_url = db_url
-        self.keep_raw = keep_raw
-        self.min_ratio = min_ratio
+        self.rules = rules
         self.stats = stats
-        self.policy = policy or RecheckPolicy()
         self.batch_size = batch_size
         self.batch_wait = batch_wait
-        self.queued: list[tuple[FetchedPage, asyncio.Future[StoreResult]]] = []
+        self.queued: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []
         self.timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         assert crawler.stats is not None
         settings = crawler.settings
-        return cls(
-            open_database(settings.get("REDLINE_DB")),
-            settings.getbool("REDLINE_STORE_RAW_HTML", True),
-            settings.getfloat("REDLINE_MIN_TEXT_RATIO", 0.2),
-            crawler.stats,
-            RecheckPolicy.from_mapping(
-                settings.getdict("REDLINE_RECHECK"), time_scale=settings.getfloat("REDLINE_TIME_SCALE", 1)
-            ),
-            settings.getint("REDLINE_STORE_BATCH", 64),
-            settings.getfloat("REDLINE_STORE_BATCH_WAIT", 0.05),
+        rules = rules_from(settings)
+        batch = setting(
+            settings, "REDLINE_STORE_BATCH", settings.getint, lambda n: n >= 1, "a number of pages, 1 or more"
         )
+        wait = setting(settings, "REDLINE_STORE_BATCH_WAIT", settings.getfloat, lambda s: s >= 0, "seconds, 0 or more")
+        return cls(open_database(settings.get("REDLINE_DB")), rules, crawler.stats, batch, wait)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
-        result = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
-        self.stats.inc_value(f"redline/checks/{result.outcome.value}")
-        for kind in result.change_kinds:
+        decision = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
+        self.stats.inc_value(f"redline/checks/{decision.outcome.value}")
+        for kind in decision.change_kinds:
             self.stats.inc_value(f"redline/changes/{kind}")
-        item.extra["outcome"] = result.outcome.value
-        item.extra["change_kinds"] = result.change_kinds
+        item.outcome, item.change_kinds = decision.outcome, decision.change_kinds
         return item
 
-    def _store(self, page: FetchedPage) -> StoreResult:
-        return transaction(
-            self.db_url,
-            lambda session: store_page(
-                session, page, keep_raw=self.keep_raw, min_ratio=self.min_ratio, policy=self.policy
-            ),
-        )
+    def _store(self, page: FetchedPage) -> Decision:
+        return transaction(self.db_url, lambda session: record_page(session, page, self.rules))
 
-    def _queue(self, page: FetchedPage) -> asyncio.Future[StoreResult]:
+    def _queue(self, page: FetchedPage) -> asyncio.Future[Decision]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[StoreResult] = loop.create_future()
+        future: asyncio.Future[Decision] = loop.create_future()
         self.queued.append((page, future))
         if len(self.queued) >= self.batch_size:
             self.flush()
@@ -244,7 +312,7 @@ class StorePipeline:
         return future
 
     def flush(self) -> None:
-        """Write the queued quiet pages: together where pipeline/quiet.py can, else one by one."""
+        """Write the queued quiet pages: together where the batch can, else one by one."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -253,7 +321,7 @@ class StorePipeline:
             return
         pages = [page for page, _ in batch]
         try:
-            settled, _left = transaction(self.db_url, lambda session: write_quiet(session, pages, self.policy))
+            settled, _left = transaction(self.db_url, lambda session: record_quiet(session, pages, self.rules))
         except Raced as exc:
             logger.info("%s; storing its %d pages one by one", exc, len(pages))
             settled = []
@@ -262,7 +330,7 @@ class StorePipeline:
                 if not future.done():
                     future.set_exception(exc)
             return
-        results = {id(page): StoreResult(outcome, seq) for page, outcome, seq in settled}
+        results = {id(page): decision for page, decision in settled}
         for page, future in batch:
             try:
                 result = results.get(id(page)) or self._store(page)
@@ -276,3 +344,46 @@ class StorePipeline:
     def close_spider(self, spider: Spider | None = None) -> None:
         self.flush()
         logger.info("store closed: %s", {k: v for k, v in self.stats.get_stats().items() if k.startswith("redline/")})
+
+
+def record_discovery(session: Session, found: DiscoveredLinks, *, time_scale: float) -> dict[str, int]:
+    """Track the source's new links and record how the run went, in the caller's session."""
+    source = record.open_source(session, found.source_id)
+    if source is None:
+        return {}
+    now = utcnow()
+    next_at = discovered.next_run(now, source.every_seconds, time_scale)
+    record.source_ran(session, source, now=now, next_run_at=next_at, error=found.error)
+    if found.error:
+        logger.warning("source %s: %s", source.name or source.url, found.error)
+        return {"error": 1}
+    listing = discovered.links_to_track(found.links, source.url, source.allow or [], source.deny or [])
+    new = record.track_links(session, source, [(link.url, link.headline, link.published_at) for link in listing.links])
+    counts = {"listed": len(listing.links), "new": new, "skipped": listing.skipped}
+    logger.info("source %s: %s", source.name or source.url, counts)
+    return counts
+
+
+class DiscoveryPipeline:
+    """Writes each source run (DiscoveredLinks) in one transaction; other items pass through."""
+
+    def __init__(self, db_url: str, time_scale: float):
+        self.db_url = db_url
+        self.time_scale = time_scale
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DiscoveryPipeline:
+        settings = crawler.settings
+        scale = setting(settings, "REDLINE_TIME_SCALE", settings.getfloat, lambda x: x > 0, "a factor above 0")
+        return cls(open_database(settings.get("REDLINE_DB")), scale)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, DiscoveredLinks):
+            counts = transaction(self.db_url, lambda s: record_discovery(s, item, time_scale=self.time_scale))
+            item.links = []  # stored; nothing downstream needs them
+            item.listed, item.new, item.skipped = (
+                counts.get("listed", 0),
+                counts.get("new", 0),
+                counts.get("skipped", 0),
+            )
+        return item

@@ -138,9 +138,9 @@ def crawl(obj: Context, everything: bool, overrides: tuple[str, ...], limit: int
 
         def on_item(item: Any) -> None:
             nonlocal changes
-            outcome = item.extra.get("outcome", "?")
+            outcome = str(item.outcome or "?")
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            changes += len(item.extra.get("change_kinds", ()))
+            changes += len(item.change_kinds)
             bar.update(task, advance=1, note=f"{changes} change(s)")
 
         crawl_articles(settings, on_item=on_item, refs=refs)

@@ -176,7 +176,7 @@ def discover(obj: Any, refs: tuple[str, ...], overrides: tuple[str, ...], config
     settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
     found = discover_sources(settings, ids)
-    new = sum(item.__dict__.get("counts", {}).get("new", 0) for item in found)
+    new = sum(item.new for item in found)
     errors = [item for item in found if item.error]
     click.echo(f"read {len(found)} of {len(ids)} source(s): {new} new article(s), {len(errors)} error(s)")
     for item in errors:

@@ -3,7 +3,7 @@
 The parsers are pure (bytes in, :class:`~spiders.items.Link` list out) and
 tested on small documents; :class:`DiscoverySpider` fetches the sources and
 yields one :class:`~spiders.items.DiscoveredLinks` per source run, failures
-included, for :class:`pipeline.discovered.DiscoveryPipeline` to store.
+included, for :class:`pipeline.pipelines.DiscoveryPipeline` to store.
 """
 
 from __future__ import annotations

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+from storage.models import CheckOutcome
+
+if TYPE_CHECKING:
+    from pipeline.extract import Extracted
 
 
 @dataclass
@@ -29,11 +34,13 @@ class FetchedPage:
     previous_region_key: str | None = None
     # Filled in by ExtractPipeline. same_region: the key still matches, extraction was skipped;
     # region_key: the key to store (learned or confirmed), None when unknown.
-    extracted: Any = None
+    extracted: Extracted | None = None
     extraction_error: str | None = None
     same_region: bool = False
     region_key: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Filled in by StorePipeline once the page is committed.
+    outcome: CheckOutcome | None = None
+    change_kinds: tuple[str, ...] = ()
 
     @property
     def same_body(self) -> bool:
@@ -58,3 +65,7 @@ class DiscoveredLinks:
     links: list[Link] = field(default_factory=list)
     http_status: int | None = None
     error: str | None = None
+    # Filled in by DiscoveryPipeline once the run is stored.
+    listed: int = 0
+    new: int = 0
+    skipped: int = 0

@@ -22,6 +22,8 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from spiders.options import setting
+
 logger = logging.getLogger(__name__)
 
 
@@ -83,7 +85,7 @@ class SafeTargetsMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargetsMiddleware:
-        allow = crawler.settings.getbool("REDLINE_ALLOW_PRIVATE") or private_allowed()
+        allow = setting(crawler.settings, "REDLINE_ALLOW_PRIVATE", crawler.settings.getbool) or private_allowed()
         return cls(allow)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:
