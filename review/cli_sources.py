@@ -164,6 +164,8 @@ def list_(obj: Any, fmt: str, config_path: str | None) -> None:
 @click.pass_obj
 def discover(obj: Any, refs: tuple[str, ...], overrides: tuple[str, ...], config_path: str | None) -> None:
     """Read the sources once now and track the articles they list."""
+    from scrapy.exceptions import UsageError
+
     from review.cli import parse_setting
     from spiders.runner import build_settings, discover_sources
 
@@ -175,7 +177,10 @@ def discover(obj: Any, refs: tuple[str, ...], overrides: tuple[str, ...], config
         return
     settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
-    found = discover_sources(settings, ids)
+    try:
+        found = discover_sources(settings, ids)
+    except UsageError as exc:  # a -s NAME=VALUE a component refused
+        raise click.ClickException(str(exc)) from exc
     new = sum(item.new for item in found)
     errors = [item for item in found if item.error]
     click.echo(f"read {len(found)} of {len(ids)} source(s): {new} new article(s), {len(errors)} error(s)")

@@ -116,3 +116,17 @@ def test_every_setting_read_has_its_default_in_settings_py_and_only_there() -> N
     assert not [n for n in read if not hasattr(project_settings, n)]
     # A getter with a fallback would be a second default.
     assert re.findall(r'(?<!environ)\.get\w*\(\s*"REDLINE_\w+"\s*,', code) == []
+
+
+def test_the_cli_names_a_bad_setting_in_one_line(tmp_path: Path) -> None:
+    from tests.conftest import Redline
+
+    redline = Redline(f"sqlite:///{tmp_path / 'cli.db'}", tmp_path)
+    redline("track", "http://127.0.0.1:9/news/2026/11/25/truce-talks-stall")
+    for command in ("crawl", "discover"):
+        if command == "discover":
+            redline("sources", "add", "http://127.0.0.1:9/feed.xml", "--kind", "feed")
+        proc = redline(command, "-s", "REDLINE_STORE_BATCH=many", check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert "REDLINE_STORE_BATCH='many': a number of pages, 1 or more" in proc.stderr
+        assert "Traceback" not in proc.stderr + proc.stdout
