@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import load  # noqa: E402
-from spiders.items import FetchedPage  # noqa: E402
+from pipeline.items import FetchedPage  # noqa: E402
 from storage.db import open_database, session_scope, transaction  # noqa: E402
 from storage.queries import get_or_create_article  # noqa: E402
 

@@ -22,8 +22,10 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
 from trafilatura.utils import decode_file
 
+from pipeline.bylines import byline_names
 from pipeline.normalise import normalise_line, normalise_text
 from pipeline.sentences import comparable
+from storage.sites import domains_of
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,14 @@ class SiteOverrides:
         )
 
 
+def overrides_for(url: str, table: Mapping[str, Any]) -> SiteOverrides | None:
+    """The overrides ``table`` holds for the site of ``url``, or for its nearest parent domain."""
+    for name in domains_of(url):
+        if name in table:
+            return SiteOverrides.from_mapping(table[name])
+    return None
+
+
 @dataclass
 class Extracted:
     title: str | None
@@ -112,6 +122,9 @@ def _text_of(nodes: list[Any]) -> str:
             parts.append(node.text_content())
     return "\n".join(parts)
 
+
+# (reason, text) of each block extraction dropped, for `redline inspect` (pipeline/inspect.py).
+Pruned = list[tuple[str, str]]
 
 _META_ATTRS = ("property", "name", "itemprop")
 # (attribute, its value) -> the content of the first <meta> that declares it with a content.
@@ -187,12 +200,13 @@ def _holds_only(parent: _Element, child: _Element) -> bool:
     return True
 
 
-def prune_link_blocks(tree: _Element) -> None:
+def prune_link_blocks(tree: _Element, pruned: Pruned | None = None) -> None:
     """Drop blocks made only of a link: navigation items, "most read" and
     related-story rails, tag lists. Their text changes with other articles, so
     they must never reach the body. A link inside prose keeps its sentence.
-    The page's headline surfaces are read before this runs."""
-    doomed = []
+    The page's headline surfaces are read before this runs. ``pruned``, when
+    given, receives (reason, text) of each dropped block (`redline inspect`)."""
+    doomed: list[tuple[str, _Element]] = []
     for link in tree.iter("a"):
         text = link.text_content().strip()
         if not text:
@@ -208,9 +222,11 @@ def prune_link_blocks(tree: _Element) -> None:
                 if node.tag in _HEADINGS or node.find(".//h3") is not None
                 else None
             )
-            doomed.append(teaser if teaser is not None else node)
-    for node in doomed:
+            doomed.append(("teaser list", teaser) if teaser is not None else ("link block", node))
+    for reason, node in doomed:
         if node.getparent() is not None:
+            if pruned is not None:
+                pruned.append((reason, normalise_line(" ".join(node.itertext())) or ""))
             node.drop_tree()
 
 
@@ -238,22 +254,37 @@ _BYLINE_NODES = (
 def _byline(tree: _Element, ld: dict[str, Any], metas: Metas) -> str | None:
     """The author line from the page's own declarations, most explicit first.
 
-    Deliberately not trafilatura's author guess: it moves with unrelated markup,
-    and a byline that flickers between fetches would be reported as an edit.
+    Every source is read: a visible byline that names someone the ``<meta>``
+    does not ("A" in the meta, "A and B" on the page) wins, so an edit to the
+    visible line is never hidden by a meta tag nobody updated. Deliberately
+    not trafilatura's author guess: it moves with unrelated markup, and a
+    byline that flickers between fetches would be reported as an edit.
     """
+    candidates: list[str] = []
     meta = _meta(metas, "author", "article:author", "parsely-author", "sailthru.author")
     if meta and not meta.startswith(("http://", "https://")):
-        return _clean_byline(meta)
+        candidates.append(meta)
     if author := _ld_author(ld):
-        return _clean_byline(author)
+        candidates.append(author)
+    if node := _byline_node(tree):
+        candidates.append(node)
+    cleaned = [c for c in (_clean_byline(c) for c in candidates) if c]
+    if not cleaned:
+        return None
+    people = [byline_names(c) or frozenset() for c in cleaned]
+    everyone = frozenset().union(*people)
+    # The most explicit source that names everyone any source names.
+    return next((c for c, p in zip(cleaned, people, strict=True) if p >= everyone), cleaned[0])
+
+
+def _byline_node(tree: _Element) -> str | None:
     for xpath in _BYLINE_NODES:
         for node in tree.xpath(xpath):
             if any(a.tag in ("aside", "nav") for a in node.iterancestors()):
                 continue  # an author in a rail of other stories
-            text = node.get("content") or node.text_content()
-            text = normalise_line(text)
+            text = normalise_line(node.get("content") or node.text_content())
             if text and len(text) < 120:
-                return _clean_byline(text)
+                return text
     return None
 
 
@@ -356,9 +387,12 @@ def page_facts(tree: _Element, ld: dict[str, Any] | None = None) -> PageFacts:
     )
 
 
-def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
+def extract(
+    html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None, pruned: Pruned | None = None
+) -> Extracted:
     """Extract the article from a page. Never raises on odd HTML: an unreadable
-    page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
+    page is an :class:`Extracted` with empty text (an ``empty_extraction``).
+    ``pruned`` collects (reason, text) of every block pruned before trafilatura."""
     tree = parse_page(html)
     if tree is None:
         return Extracted(title=None, byline=None, text="")
@@ -367,6 +401,10 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         for selector in overrides.remove:
             for node in _select(tree, selector):
                 if not isinstance(node, str) and node.getparent() is not None:
+                    if pruned is not None:
+                        pruned.append(
+                            (f"removed by override {selector!r}", normalise_line(" ".join(node.itertext())) or "")
+                        )
                     node.getparent().remove(node)
 
     # Everything read from the markup is read before pruning and trafilatura:
@@ -382,7 +420,7 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         if overrides.byline:
             byline = _clean_byline(_text_of(_select(tree, overrides.byline))) or byline
 
-    prune_link_blocks(tree)
+    prune_link_blocks(tree, pruned)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,

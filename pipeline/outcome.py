@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 
 from pipeline.classify import NOTHING_KNOWN, Background, Snapshot, classify
 from pipeline.extract import Extracted
+from pipeline.items import FetchedPage
 from pipeline.kinds import KINDS
 from pipeline.normalise import fingerprint
 from pipeline.recheck import RecheckPolicy
-from spiders.items import FetchedPage
 from storage.models import ArticleStatus, CheckOutcome, Version
-from storage.record import ArticleState, ChangeRow, CheckRow, Decision, Fold, NewVersion
+from storage.record import ArticleState, ChangeRow, CheckRow, Decision, Fold, NewVersion, RawFetch
 
 GONE_STATUSES = (404, 410)
 
@@ -93,7 +93,8 @@ def _outcome(
     extracted = page.extracted
     if extracted is None or extracted.is_empty:
         size = len(extracted.text) if extracted else 0
-        return CheckOutcome.EMPTY_EXTRACTION, f"extracted {size} characters"
+        hint = f"; {page.hint}" if page.hint else ""  # a script-built page (pipeline/jsshell.py)
+        return CheckOutcome.EMPTY_EXTRACTION, f"extracted {size} characters{hint}"
     last_text = latest.snapshot.text if latest is not None else ""
     if latest is not None and len(extracted.text) < min_ratio * len(last_text):
         return CheckOutcome.EMPTY_EXTRACTION, (
@@ -112,13 +113,15 @@ def decide(
     *,
     now: dt.datetime,
     background: Callable[[], Background] = lambda: NOTHING_KNOWN,
+    unreadable: str | None = None,
 ) -> Decision:
     """Decide one fetch of one article.
 
-    ``latest`` is needed when :func:`needs_latest` says so. ``background`` is
-    called (once) only when a new version is classified against ``latest``:
-    what it reads (the site's other articles) costs queries most fetches
-    never need.
+    ``latest`` is needed when :func:`needs_latest` says so; ``unreadable`` says
+    why it could not be read (a corrupt stored text), which makes the fetch
+    the article's error, not the crawl's. ``background`` is called (once) only
+    when a new version is classified against ``latest``: what it reads (the
+    site's other articles) costs queries most fetches never need.
     """
     fetched_at = page.fetched_at or now
     if state.last_checked_at is not None and fetched_at < state.last_checked_at:
@@ -131,7 +134,11 @@ def decide(
             duration_ms=page.duration_ms,
         )
         return Decision(CheckOutcome.SUPERSEDED, state, None, check)
-    outcome, error = _outcome(page, latest, rules.min_ratio, state.version_count > 0)
+    outcome, error = (
+        (CheckOutcome.ERROR, unreadable)
+        if unreadable is not None
+        else _outcome(page, latest, rules.min_ratio, state.version_count > 0)
+    )
     after = replace(state)
     changes: list[ChangeRow] = []
     seq: int | None = state.version_count or None
@@ -195,7 +202,7 @@ def decide(
             text=extracted.text,
             headlines=extracted.headlines,
             final_url=page.final_url,
-            raw_html=page.html if rules.keep_raw else None,
+            raw=RawFetch(page.exchange, page.html, page.fetched_at) if rules.keep_raw else None,
             extractor=extracted.extractor,
             extractor_version=extracted.extractor_version,
         )

@@ -1,4 +1,10 @@
-"""Scrapy item pipelines: extract, then store (version → diff → classify)."""
+"""Scrapy item pipelines: extract, then store (decide → write).
+
+The one module of pipeline/ that meets Scrapy and the database: a page is
+decided by pipeline/outcome.py and written by storage/record.py. Every
+``REDLINE_*`` setting is read here (and in spiders/) through :func:`setting`,
+its default written once, in settings.py.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -24,48 +29,48 @@ from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.orm import Session
 
-from pipeline import discovered, outcome, region
+from pipeline import jsshell, outcome
 from pipeline.background import background_from
-from pipeline.extract import Extracted, SiteOverrides, extract
+from pipeline.examine import examine
+from pipeline.extract import SiteOverrides
+from pipeline.items import FetchedPage
 from pipeline.outcome import Latest, Rules
+from pipeline.overrides import OverrideTable
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
-from spiders.items import DiscoveredLinks, FetchedPage
-from spiders.options import setting
-from storage import record
-from storage.db import open_database, transaction
+from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
+from storage import queries, record, versiontext
+from storage.db import open_database, session_scope, transaction
 from storage.models import utcnow
 from storage.record import Decision, Raced
+from storage.sources import source_overrides
 
 logger = logging.getLogger(__name__)
 
-
-def _overrides_for(url: str, table: dict[str, Any]) -> SiteOverrides | None:
-    host = (urlsplit(url).hostname or "").lower()
-    while host:
-        if host in table:
-            return SiteOverrides.from_mapping(table[host])
-        host = host.partition(".")[2]
-    return None
+T = TypeVar("T")
 
 
-def examine(
-    html: str, url: str, overrides: SiteOverrides | None, previous_key: str | None, keys: bool
-) -> tuple[bool, Extracted | None, str | None]:
-    """(same region, extraction, region key) of one page: the key check first,
-    extraction only when it fails. A module function, so a worker process can run it."""
-    keys = keys and overrides is None
-    found = region.probe(html, previous_key) if keys and previous_key and previous_key != region.NO_KEY else None
-    if found is not None and found[0] == previous_key:
-        return True, None, previous_key
-    extracted = extract(html, url, overrides)
-    if not keys or extracted.is_empty:
-        return False, extracted, None
-    if found is not None and region.covers(found[1], extracted.text):
-        return False, extracted, found[0]  # same region, new content: its key is already computed
-    if previous_key == region.NO_KEY:
-        return False, extracted, region.NO_KEY
-    return False, extracted, region.learn(html, extracted.text) or region.NO_KEY
+def setting(
+    settings: BaseSettings,
+    name: str,
+    read: Callable[[str], T],
+    check: Callable[[T], bool] | None = None,
+    wants: str = "",
+) -> T:
+    """``read(name)`` (``settings.getint`` and the like), or UsageError naming ``name``.
+
+    The default is settings.py's, never repeated here. ``check`` rejects a value
+    that reads but makes no sense; ``wants`` says what would.
+    """
+    if name not in settings:
+        raise UsageError(f"{name} is not set: settings.py defines every REDLINE_* default")
+    try:
+        value = read(name)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{name}={settings.get(name)!r}: {wants or exc}") from exc
+    if check is not None and not check(value):
+        raise UsageError(f"{name}={settings.get(name)!r}: {wants}")
+    return value
 
 
 def _leave_with(parent: int) -> None:
@@ -101,8 +106,17 @@ class ExtractPipeline:
     at the first extraction; 0 always extracts in the crawl's own process.
     """
 
-    def __init__(self, overrides: dict[str, Any], processes: int | None, keys: bool, after: int):
-        self.overrides = overrides
+    def __init__(
+        self,
+        overrides: dict[str, Any],
+        processes: int | None,
+        keys: bool,
+        after: int,
+        db_url: str | None = None,
+    ):
+        self.setting_overrides = overrides
+        self.overrides = OverrideTable(setting=overrides)
+        self.db_url = db_url
         self.keys = keys
         self.processes = processes  # None: auto
         self.after = after
@@ -121,7 +135,19 @@ class ExtractPipeline:
             None if processes == "auto" else int(processes),
             setting(settings, "REDLINE_REGION_KEYS", settings.getbool),
             setting(settings, "REDLINE_EXTRACT_POOL_AFTER", settings.getint, lambda n: n >= 0, "a number of pages"),
+            settings.get("REDLINE_DB"),
         )
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        """Read every source's extraction overrides once per crawl."""
+        if self.db_url:
+            url = open_database(self.db_url)
+            with session_scope(url) as session:
+                rows = source_overrides(session)
+            self.overrides = OverrideTable.build(rows, self.setting_overrides)
+
+    def overrides_for(self, url: str, source_id: int | None) -> SiteOverrides | None:
+        return SiteOverrides.from_mapping(self.overrides.lookup(url, source_id))
 
     def _workers(self) -> int | None:
         """How many workers to start now; None: not decided yet."""
@@ -150,7 +176,8 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
-            args = (item.html, url, _overrides_for(url, self.overrides), item.previous_region_key, self.keys)
+            overrides = self.overrides_for(url, item.source_id)
+            args = (item.html, url, overrides, item.previous_region_key, self.keys)
             pool = self._pool()
             try:
                 if pool is None:
@@ -168,6 +195,8 @@ class ExtractPipeline:
                 item.extraction_error = f"extraction failed: {exc}"
             else:
                 item.same_region, item.extracted, item.region_key = found
+                if item.extracted is not None and item.extracted.is_empty and jsshell.script_built(item.html):
+                    item.hint = jsshell.HINT
         return item
 
     def _drop_pool(self) -> None:
@@ -177,6 +206,14 @@ class ExtractPipeline:
 
     def close_spider(self, spider: Spider | None = None) -> None:
         self._drop_pool()
+
+
+def fold_sitewide_lines(session: Session, since: dt.datetime) -> int:
+    """Fold this crawl's template lines (records detected since ``since``) into
+    metadata: the same line added to many articles of a site at once (pipeline/sitewide.py)."""
+    rows = queries.line_changes_since(session, since, LINE_KINDS)
+    reasons = sitewide_lines(LineRecord(*row) for row in rows)
+    return queries.relabel_as_metadata(session, reasons) if reasons else 0
 
 
 def rules_from(settings: BaseSettings) -> Rules:
@@ -213,7 +250,13 @@ def record_page(
     if opened is None:
         logger.warning("fetched article %d no longer exists", page.article_id)
         return outcome.MISSING
-    version = record.latest_version(session, opened) if outcome.needs_latest(page, opened.state) else None
+    unreadable: str | None = None
+    try:
+        version = record.latest_version(session, opened) if outcome.needs_latest(page, opened.state) else None
+    except versiontext.CorruptText as exc:
+        # The version this fetch must be compared with no longer reads: the article's failure, not the crawl's.
+        logger.error("%s", exc)
+        version, unreadable = None, f"stored version unreadable: {exc} (run `redline verify`)"
     latest = Latest.of(version) if version is not None else None
     decision = outcome.decide(
         page,
@@ -222,6 +265,7 @@ def record_page(
         rules,
         now=now,
         background=lambda: background_from(record.site_history(session, opened, latest.seq if latest else 0)),
+        unreadable=unreadable,
     )
     record.apply(session, opened, decision)
     return decision
@@ -276,6 +320,8 @@ class StorePipeline:
         self.batch_wait = batch_wait
         self.queued: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []
         self.timer: asyncio.TimerHandle | None = None
+        self.started = utcnow()
+        self.started = utcnow()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -341,49 +387,13 @@ class StorePipeline:
             if not future.done():
                 future.set_result(result)
 
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.started = utcnow()
+
     def close_spider(self, spider: Spider | None = None) -> None:
         self.flush()
+        folded = transaction(self.db_url, lambda session: fold_sitewide_lines(session, self.started))
+        if folded:
+            logger.info("%d line records were the site's template, added to many articles at once", folded)
+            self.stats.inc_value("redline/changes/sitewide_folded", folded)
         logger.info("store closed: %s", {k: v for k, v in self.stats.get_stats().items() if k.startswith("redline/")})
-
-
-def record_discovery(session: Session, found: DiscoveredLinks, *, time_scale: float) -> dict[str, int]:
-    """Track the source's new links and record how the run went, in the caller's session."""
-    source = record.open_source(session, found.source_id)
-    if source is None:
-        return {}
-    now = utcnow()
-    next_at = discovered.next_run(now, source.every_seconds, time_scale)
-    record.source_ran(session, source, now=now, next_run_at=next_at, error=found.error)
-    if found.error:
-        logger.warning("source %s: %s", source.name or source.url, found.error)
-        return {"error": 1}
-    listing = discovered.links_to_track(found.links, source.url, source.allow or [], source.deny or [])
-    new = record.track_links(session, source, [(link.url, link.headline, link.published_at) for link in listing.links])
-    counts = {"listed": len(listing.links), "new": new, "skipped": listing.skipped}
-    logger.info("source %s: %s", source.name or source.url, counts)
-    return counts
-
-
-class DiscoveryPipeline:
-    """Writes each source run (DiscoveredLinks) in one transaction; other items pass through."""
-
-    def __init__(self, db_url: str, time_scale: float):
-        self.db_url = db_url
-        self.time_scale = time_scale
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DiscoveryPipeline:
-        settings = crawler.settings
-        scale = setting(settings, "REDLINE_TIME_SCALE", settings.getfloat, lambda x: x > 0, "a factor above 0")
-        return cls(open_database(settings.get("REDLINE_DB")), scale)
-
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, DiscoveredLinks):
-            counts = transaction(self.db_url, lambda s: record_discovery(s, item, time_scale=self.time_scale))
-            item.links = []  # stored; nothing downstream needs them
-            item.listed, item.new, item.skipped = (
-                counts.get("listed", 0),
-                counts.get("new", 0),
-                counts.get("skipped", 0),
-            )
-        return item

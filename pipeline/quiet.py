@@ -8,7 +8,7 @@ to a transaction (storage/record.py ``apply_batch``).
 
 from __future__ import annotations
 
-from spiders.items import FetchedPage
+from pipeline.items import FetchedPage
 
 
 def is_quiet(page: FetchedPage) -> bool:

@@ -16,9 +16,10 @@ from pydantic import BaseModel
 from pipeline.kinds import KINDS, SEVERITIES
 from review import export, render, views
 from review.deps import FilterDep, SessionDep
-from review.feed import atom_feed
+from review.feed import atom_feed, feed_changes
 from review.filters import MAX_OFFSET, FilterError
 from storage import queries, review_queries
+from storage.sites import outlet_of
 
 # Ids are 32-bit integers in PostgreSQL: a larger one cannot exist, so it is a bad request, not a lookup.
 MAX_ID = 2**31 - 1
@@ -83,7 +84,7 @@ def api_articles(
                 "id": a.id,
                 "url": a.url,
                 "canonical_url": a.canonical_url,
-                "outlet": review_queries.outlet_of(a.url),
+                "outlet": outlet_of(a.url),
                 "status": a.status,
                 "versions": a.version_count,
                 "changes": n,
@@ -156,13 +157,13 @@ def api_outlets(session: SessionDep) -> dict[str, Any]:
 @router.get(
     "/feed.atom",
     tags=["feeds"],
-    summary="Atom feed of changes, same filters as /api/changes",
+    summary="Atom feed of changes, same filters as /api/changes (content kinds unless kind= is given)",
     response_class=Response,
     responses={200: {"content": {"application/atom+xml": {}}}},
 )
 def feed(request: Request, session: SessionDep, flt: FilterDep) -> Response:
     base = str(request.base_url)
-    body = atom_feed(views.changes(session, flt), base_url=base, self_url=str(request.url))
+    body = atom_feed(feed_changes(session, flt), base_url=base, self_url=str(request.url))
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 

@@ -20,7 +20,7 @@ from pipeline.sentences import align, split_sentences
 from review import render, views
 from review.filters import ChangeFilter
 from storage import queries
-from storage.review_queries import outlet_of
+from storage.sites import outlet_of
 
 CSV_FIELDS = (
     "id",
@@ -65,6 +65,8 @@ def export_format(name: str, media_type: str, suffix: str) -> Callable[[Callable
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, dict | float):
+        value = render.tidy(value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str) and value.startswith(_FORMULA_START):

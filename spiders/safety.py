@@ -22,8 +22,6 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from spiders.options import setting
-
 logger = logging.getLogger(__name__)
 
 
@@ -85,6 +83,8 @@ class SafeTargetsMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargetsMiddleware:
+        from pipeline.pipelines import setting  # here: the CLI imports url_problem without Scrapy's pipelines
+
         allow = setting(crawler.settings, "REDLINE_ALLOW_PRIVATE", crawler.settings.getbool) or private_allowed()
         return cls(allow)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import (
     JSON,
@@ -25,10 +25,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
 
 from storage import versiontext
+from storage.sites import host_of as host_of  # its old home: pipeline/background.py, migration 0004
 
 
 def utcnow() -> dt.datetime:
@@ -61,7 +63,7 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # feed | sitemap | front
+    kind: Mapped[str] = mapped_column(String(16))  # a key of spiders/source_kinds.py:SOURCE_KINDS, or auto
     name: Mapped[str | None] = mapped_column(String(200))
     every_seconds: Mapped[int] = mapped_column(Integer, default=600)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -79,13 +81,14 @@ class Source(Base):
     from_config: Mapped[str | None] = mapped_column(String(1024))
     # Share of this source's articles ever revised; quiet outlets are checked less (pipeline/recheck.py).
     edit_rate: Mapped[float | None] = mapped_column(Float)
+    # How its pages are fetched: None (plain HTTP) or "browser" (headless Chromium, spiders/browser.py).
+    render: Mapped[str | None] = mapped_column(String(16))
+    # kind "auto": what the outlet search chose to read (spiders/outlet.py), and why.
+    found_url: Mapped[str | None] = mapped_column(String(2048))
+    found_kind: Mapped[str | None] = mapped_column(String(16))
+    found_why: Mapped[str | None] = mapped_column(Text)
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
-
-
-def host_of(url: str) -> str | None:
-    """The host (and port) an article's URL names, lower-cased: what makes two articles one site's."""
-    return urlsplit(url).netloc.lower()[:255] or None
 
 
 class Article(Base):
@@ -98,7 +101,7 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    host: Mapped[str | None] = mapped_column(String(255))  # host_of(url)
+    host: Mapped[str | None] = mapped_column(String(255))  # storage/sites.py:host_of(url)
     canonical_url: Mapped[str | None] = mapped_column(String(2048))
     final_url: Mapped[str | None] = mapped_column(String(2048))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
@@ -118,6 +121,8 @@ class Article(Base):
     listed_headline: Mapped[str | None] = mapped_column(Text)
     listed_published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When it was first found gone (404/410) this time; its recheck ladder counts from here.
+    gone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     source: Mapped[Source | None] = relationship(back_populates="articles")
     versions: Mapped[list[Version]] = relationship(
@@ -145,21 +150,19 @@ class Version(Base):
     text_sha1: Mapped[str] = mapped_column(String(40))
     headlines: Mapped[dict[str, str] | None] = mapped_column(JSON)  # surface -> headline
     final_url: Mapped[str | None] = mapped_column(String(2048))
-    # zlib-compressed page; deferred: only the raw-page view reads it, and it is the biggest column.
-    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The raw page is not here: it is the payload of the version's WARC records (WarcRecord).
     extractor: Mapped[str] = mapped_column(String(64))
     extractor_version: Mapped[str] = mapped_column(String(32))
     reverts_to: Mapped[int | None] = mapped_column(Integer)  # seq of an identical earlier version
 
     article: Mapped[Article] = relationship(back_populates="versions")
+    warc: Mapped[WarcRecord | None] = relationship(back_populates="version", cascade="all, delete-orphan")
 
     @property
     def text(self) -> str:
         """The full text, rebuilt (and verified) on first read; query functions prime it."""
         cached: str | None = self.__dict__.get("_text")
         if cached is None:
-            from storage.queries import load_texts
-
             session = object_session(self)
             if session is None:
                 raise versiontext.CorruptText(f"version {self.seq}: text not loaded and no session to read it")
@@ -176,9 +179,77 @@ class Version(Base):
         return versiontext.Stored(self.seq, self.text_z, self.text_delta, self.text_sha1)
 
 
+def load_texts(session: Session, versions: Sequence[Version], problems: list[str] | None = None) -> None:
+    """Rebuild (and verify) the texts of ``versions``, all of one article, that
+    are not loaded yet; rows their delta chains need are read in one query.
+
+    A text that does not rebuild raises :class:`~storage.versiontext.CorruptText`
+    naming the article and version; with ``problems``, each such version is
+    named there instead and left unloaded, and the others are read."""
+    try:
+        _load_texts(session, versions)
+    except versiontext.CorruptText as exc:
+        article = session.get(Article, versions[0].article_id)
+        name = f"article {versions[0].article_id} {article.url if article is not None else ''}".rstrip()
+        if problems is None:
+            raise versiontext.CorruptText(f"{name}: {exc}") from exc
+        for v in versions:  # one by one: each version whose chain is broken is named, the rest are read
+            try:
+                _load_texts(session, [v])
+            except versiontext.CorruptText as one:
+                problems.append(f"{name}: {one}")
+
+
+def _load_texts(session: Session, versions: Sequence[Version]) -> None:
+    todo = sorted((v for v in versions if "_text" not in v.__dict__), key=lambda v: v.seq)
+    if not todo:
+        return
+    known = {v.seq: v.stored_text() for v in versions}
+    if any(v.text_z is None for v in todo):
+        rows = session.execute(
+            select(Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
+            .where(
+                Version.article_id == todo[0].article_id,
+                Version.seq >= todo[0].seq,
+                Version.seq <= todo[-1].seq + versiontext.KEYFRAME_EVERY,
+            )
+            .order_by(Version.seq)
+        )
+        known = {row.seq: versiontext.Stored(*row) for row in rows} | known
+    ordered = [known[seq] for seq in sorted(known)]
+    by_seq = {v.seq: v for v in versions}
+    for v in todo:
+        if "_text" in v.__dict__:
+            continue  # rebuilt on the way to an older one
+        for seq, text in versiontext.rebuild(versiontext.chain_to(ordered, v.seq), wanted=by_seq).items():
+            by_seq[seq].__dict__.setdefault("_text", text)
+
+
+class WarcRecord(Base):
+    """The web-archive records of the fetch that made a version (storage/warc.py): the raw page's one copy."""
+
+    __tablename__ = "warc_records"
+    __table_args__ = (Index("ix_warc_records_fetched", "fetched_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # WARC-Record-ID and WARC-Payload-Digest of the response (or resource) record.
+    record_id: Mapped[str] = mapped_column(String(64))
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    # request + response + metadata records, one gzip member each: a .warc.gz fragment as written.
+    warc_gz: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    version: Mapped[Version] = relationship(back_populates="warc")
+
+
 class Check(Base):
     __tablename__ = "checks"
-    __table_args__ = (Index("ix_checks_article_at", "article_id", "checked_at"),)
+    __table_args__ = (
+        Index("ix_checks_article_at", "article_id", "checked_at"),
+        Index("ix_checks_checked_at", "checked_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
@@ -239,6 +310,11 @@ class DaemonState(Base):
     last_cycle_pages: Mapped[int | None] = mapped_column(Integer)
     job_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_job_error: Mapped[str | None] = mapped_column(Text)
+    # The last sampled verify of housekeeping (storage/verify.py).
+    verify_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    verify_checked: Mapped[int | None] = mapped_column(Integer)
+    verify_problems: Mapped[int | None] = mapped_column(Integer)
+    verify_first_problem: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliveryStatus(enum.StrEnum):

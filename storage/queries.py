@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +13,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage import versiontext
-from storage.models import Article, ArticleStatus, Change, Check, Version, host_of, utcnow
+from storage.models import Article, ArticleStatus, Change, Check, Source, Version, host_of, load_texts, utcnow
+from storage.schedule import due
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ class ArticleRef:
     last_modified: str | None
     body_hash: str | None = None
     region_key: str | None = None
+    # Its source's render mode: "browser" fetches it through headless Chromium (spiders/browser.py).
+    render: str | None = None
+    source_id: int | None = None
 
 
 def get_or_create_article(session: Session, url: str, source_id: int | None = None) -> tuple[Article, bool]:
@@ -61,16 +64,24 @@ def articles_to_check(
 ) -> list[ArticleRef]:
     """Articles due for a check (or every active one), most overdue first."""
     now = now or utcnow()
-    query = select(
-        Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash, Article.region_key
-    ).where(Article.status != ArticleStatus.RETIRED)
+    query = (
+        select(
+            Article.id,
+            Article.url,
+            Article.etag,
+            Article.last_modified,
+            Article.body_hash,
+            Article.region_key,
+            Source.render,
+            Article.source_id,
+        )
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(Article.status != ArticleStatus.RETIRED)
+    )
     if urls is not None:
         query = query.where(Article.url.in_(list(urls)))
     elif not everything:
-        query = query.where(
-            Article.status == ArticleStatus.ACTIVE,
-            or_(Article.next_check_at.is_(None), Article.next_check_at <= now),
-        )
+        query = query.where(due(now))
     query = query.order_by(Article.next_check_at.is_(None).desc(), Article.next_check_at, Article.id)
     if limit:
         query = query.limit(limit)
@@ -86,40 +97,10 @@ def latest_version(session: Session, article_id: int) -> Version | None:
     return version
 
 
-def load_texts(session: Session, versions: Sequence[Version]) -> None:
-    """Rebuild (and verify) the texts of ``versions``, all of one article, that
-    are not loaded yet; rows their delta chains need are read in one query."""
-    todo = sorted((v for v in versions if "_text" not in v.__dict__), key=lambda v: v.seq)
-    if not todo:
-        return
-    known = {v.seq: v.stored_text() for v in versions}
-    if any(v.text_z is None for v in todo):
-        rows = session.execute(
-            select(Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
-            .where(
-                Version.article_id == todo[0].article_id,
-                Version.seq >= todo[0].seq,
-                Version.seq <= todo[-1].seq + versiontext.KEYFRAME_EVERY,
-            )
-            .order_by(Version.seq)
-        )
-        known = {row.seq: versiontext.Stored(*row) for row in rows} | known
-    ordered = [known[seq] for seq in sorted(known)]
-    by_seq = {v.seq: v for v in versions}
-    for v in todo:
-        if "_text" in v.__dict__:
-            continue  # rebuilt on the way to an older one
-        for seq, text in versiontext.rebuild(versiontext.chain_to(ordered, v.seq), wanted=by_seq).items():
-            by_seq[seq].__dict__.setdefault("_text", text)
-
-
 def version_with_hash(session: Session, article_id: int, content_hash: str) -> int | None:
     return session.scalar(
         select(func.min(Version.seq)).where(Version.article_id == article_id, Version.content_hash == content_hash)
     )
-
-
-RAW_HTML_LEVEL = 3
 
 
 def add_version(session: Session, article: Article, *, previous: Version | None = None, **fields: Any) -> Version:
@@ -127,13 +108,9 @@ def add_version(session: Session, article: Article, *, previous: Version | None 
 
     The version before it gives up its full text for a delta from this one,
     unless it is a keyframe (storage/versiontext.py); both writes are in the
-    caller's transaction.
+    caller's transaction. The raw page is kept apart, as WARC records (storage/warc.py).
     """
-    raw = fields.pop("raw_html", None)
     version = Version(article_id=article.id, seq=article.version_count + 1, **fields)
-    if raw is not None:
-        # Level 3: on the 67 real pages (215 KB on average) 1.9 ms and 43.5 KB a page; level 6 took 4.2 ms for 38.5 KB.
-        version.raw_html_z = zlib.compress(raw.encode("utf-8") if isinstance(raw, str) else raw, RAW_HTML_LEVEL)
     if previous is None and article.version_count:
         previous = get_version(session, article.id, article.version_count)
     if previous is not None and previous.text_z is not None and not versiontext.is_keyframe(previous.seq):
@@ -157,10 +134,14 @@ def add_change(session: Session, article_id: int, **fields: Any) -> Change:
     return change
 
 
-def versions_of(session: Session, article_id: int) -> list[Version]:
+def versions_of(session: Session, article_id: int, problems: list[str] | None = None) -> list[Version]:
+    """Every version of an article, texts loaded. With ``problems``, versions whose
+    text does not rebuild are named there and left out, instead of raising."""
     versions = list(session.scalars(select(Version).where(Version.article_id == article_id).order_by(Version.seq)))
-    load_texts(session, versions)
-    return versions
+    if not versions:
+        return versions
+    load_texts(session, versions, problems)
+    return [v for v in versions if "_text" in v.__dict__] if problems is not None else versions
 
 
 def get_version(session: Session, article_id: int, seq: int) -> Version | None:
@@ -282,3 +263,24 @@ def headline_changes_between(session: Session, article_id: int, old: str | None,
             )
         )
     )
+
+
+def line_changes_since(
+    session: Session, since: dt.datetime, kinds: Sequence[str]
+) -> list[tuple[int, int, str, str, str]]:
+    """(change id, article id, host, kind, line) of the line records detected since ``since``."""
+    rows = session.execute(
+        select(Change.id, Change.article_id, Article.host, Change.kind, Change.old, Change.new)
+        .join(Article, Change.article_id == Article.id)
+        .where(Change.detected_at >= since, Change.kind.in_(list(kinds)))
+    )
+    return [(r.id, r.article_id, r.host or "", r.kind, (r.new if r.new is not None else r.old) or "") for r in rows]
+
+
+def relabel_as_metadata(session: Session, reasons: dict[int, str]) -> int:
+    """Turn these change records into ``metadata``, keeping why; returns how many."""
+    changes = list(session.scalars(select(Change).where(Change.id.in_(list(reasons)))))
+    for change in changes:
+        change.details = {**(change.details or {}), "reason": reasons[change.id], "was": change.kind}
+        change.kind, change.severity, change.stealth = "metadata", "info", None
+    return len(changes)

@@ -27,7 +27,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage import queries
+from storage import queries, warc
 from storage.models import Article, ArticleStatus, Check, CheckOutcome, Source, Version, host_of
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,15 @@ class CheckRow:
 
 
 @dataclass(frozen=True)
+class RawFetch:
+    """The fetch a version was made from, kept as WARC records (storage/warc.py)."""
+
+    exchange: warc.Exchange | None
+    html: str | None
+    fetched_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class NewVersion:
     """The next version; its seq is the article's version count plus one."""
 
@@ -88,7 +97,7 @@ class NewVersion:
     text: str
     headlines: dict[str, str]
     final_url: str | None
-    raw_html: str | None
+    raw: RawFetch | None  # None: REDLINE_STORE_RAW_HTML is off
     extractor: str
     extractor_version: str
 
@@ -219,10 +228,12 @@ def _add_version(session: Session, opened: Opened, new: NewVersion) -> None:
     article = opened.article
     reverts_to = queries.version_with_hash(session, article.id, new.content_hash)
     version = queries.add_version(
-        session, article, previous=opened.latest, reverts_to=reverts_to, **_row(new, exclude=("seq",))
+        session, article, previous=opened.latest, reverts_to=reverts_to, **_row(new, exclude=("seq", "raw"))
     )
     if version.seq != new.seq:
         raise AssertionError(f"article {article.id}: decided version {new.seq}, stored {version.seq}")
+    if new.raw is not None:  # the raw page's one copy: the fetch as WARC records
+        warc.keep(session, article, version, new.raw.exchange, new.raw.html, new.raw.fetched_at)
 
 
 def _fold(session: Session, article_id: int, fold: Fold) -> None:
@@ -350,6 +361,11 @@ def source_ran(
         source.last_error = error
     else:
         source.error_count, source.last_error = 0, None
+
+
+def source_resolved(session: Session, source: Source, url: str, kind: str, why: str) -> None:
+    """A kind "auto" source's first run chose what to read (spiders/outlet.py)."""
+    source.found_url, source.found_kind, source.found_why = url, kind, why
 
 
 def track_links(session: Session, source: Source, links: Sequence[tuple[str, str | None, dt.datetime | None]]) -> int:

@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from pipeline.extract import extract
+from pipeline.items import FetchedPage
 from pipeline.pipelines import record_page
-from spiders.items import FetchedPage
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import utcnow

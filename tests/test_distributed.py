@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from pipeline.items import FetchedPage
 from pipeline.pipelines import record_page
 from spiders.distributed import QUEUE_KEY, dispatch_due
-from spiders.items import FetchedPage
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import Article, utcnow

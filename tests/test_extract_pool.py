@@ -18,8 +18,8 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from pipeline.extract import extract
+from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
-from spiders.items import FetchedPage
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]

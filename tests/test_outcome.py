@@ -14,12 +14,12 @@ import pytest
 
 from pipeline.classify import Background
 from pipeline.extract import extract
+from pipeline.items import FetchedPage
 from pipeline.outcome import Latest, Rules, content_hash, decide, needs_latest, snapshot_of
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
-from spiders.items import FetchedPage
 from storage.models import ArticleStatus, CheckOutcome
-from storage.record import ArticleState, Decision, fits_batch
+from storage.record import ArticleState, Decision, RawFetch, fits_batch
 from tests.articles import TRUCE_V1, article_page
 
 T0 = dt.datetime(2026, 11, 25, 9, 0)
@@ -225,10 +225,10 @@ def test_a_new_version_carries_its_content_and_is_classified_against_the_latest(
     version = decision.version
     assert version is not None and calls == [1]
     assert (version.seq, version.text, version.title, version.content_hash) == (2, V2.text, V2.title, content_hash(V2))
-    assert version.raw_html == V2_HTML and version.fetched_at == NOW
+    assert version.raw == RawFetch(None, V2_HTML, NOW) and version.fetched_at == NOW
     (number,) = decision.changes
     assert (number.from_version, number.to_version, number.old_value, number.new_value) == (1, 2, 20000.0, 20057.0)
-    assert decide(case.page, STATE, LATEST, replace(RULES, keep_raw=False), now=NOW).version.raw_html is None  # type: ignore[union-attr]
+    assert decide(case.page, STATE, LATEST, replace(RULES, keep_raw=False), now=NOW).version.raw is None  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if CASES[n].outcome != CheckOutcome.NEW_VERSION])

@@ -17,14 +17,14 @@ from sqlalchemy import select, update
 
 from pipeline import outcome
 from pipeline.extract import extract
+from pipeline.items import FetchedPage
 from pipeline.outcome import Rules
 from pipeline.pipelines import StorePipeline, record_page, record_quiet
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
-from spiders.items import FetchedPage
 from storage import queries, record
 from storage.db import get_engine, open_database, session_scope, transaction
-from storage.models import Article, ArticleStatus, Change, Check, CheckOutcome, utcnow
+from storage.models import Article, ArticleStatus, Change, Check, CheckOutcome, WarcRecord, utcnow
 from storage.record import WRITABLE, Raced
 from tests.articles import TRUCE_V1, article_page
 
@@ -147,7 +147,9 @@ def test_one_page_writes_its_decision(url: str) -> None:
             decision.version.content_hash,
             moved,
         )
-        assert versions[1].raw_html_z is not None and versions[1].reverts_to is None
+        assert versions[1].reverts_to is None
+        kept = session.scalars(select(WarcRecord).where(WarcRecord.article_id == article_id)).all()
+        assert len(kept) == 2, "each version's fetch is kept as WARC records"
         changes = session.scalars(select(Change).where(Change.article_id == article_id).order_by(Change.id)).all()
         assert [(c.kind, c.from_version, c.to_version, c.old, c.new, c.severity, c.detected_at) for c in changes] == [
             (c.kind, c.from_version, c.to_version, c.old, c.new, c.severity, c.detected_at) for c in decision.changes

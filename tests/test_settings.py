@@ -13,7 +13,8 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 import settings as project_settings
-from pipeline.pipelines import DiscoveryPipeline, ExtractPipeline, StorePipeline
+from pipeline.pipelines import ExtractPipeline, StorePipeline
+from spiders.discovered import DiscoveryPipeline
 from spiders.safety import SafeTargetsMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 import pipeline.outcome
 from pipeline.extract import extract
+from pipeline.items import FetchedPage
 from pipeline.pipelines import record_page
-from spiders.items import FetchedPage
 from storage import queries
 from storage.db import get_engine, open_database, session_scope
 from storage.models import Article, Check, Version
