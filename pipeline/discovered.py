@@ -34,6 +34,9 @@ def store_discovery(session: Session, found: DiscoveredLinks, *, time_scale: flo
         logger.warning("source %s: %s", source.name or source.url, found.error)
         return {"error": 1}
     source.error_count, source.last_error = 0, None
+    if found.resolved:
+        source.found_url, source.found_kind, source.found_why = found.resolved
+        logger.info("source %s: reading the %s %s: %s", source.url, found.resolved[1], *found.resolved[::2])
     allow = [re.compile(p) for p in source.allow or []]
     deny = [re.compile(p) for p in source.deny or []]
     counts = {"listed": 0, "new": 0, "skipped": 0}

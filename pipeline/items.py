@@ -62,3 +62,5 @@ class DiscoveredLinks:
     links: list[Link] = field(default_factory=list)
     http_status: int | None = None
     error: str | None = None
+    # A kind "auto" source's first run: (URL, kind, why) the outlet search chose (spiders/outlet.py).
+    resolved: tuple[str, str, str] | None = None

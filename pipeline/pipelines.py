@@ -19,17 +19,18 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.orm import Session
 
-from pipeline import region
+from pipeline import jsshell, region
 from pipeline.extract import Extracted, SiteOverrides, extract
-from pipeline.extract import overrides_for as _overrides_for
 from pipeline.items import FetchedPage
+from pipeline.overrides import OverrideTable
 from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from pipeline.store import StoreResult, store_page
 from storage import queries
-from storage.db import open_database, transaction
+from storage.db import open_database, session_scope, transaction
 from storage.models import utcnow
+from storage.sources import source_overrides
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,17 @@ class ExtractPipeline:
     at the first extraction; 0 always extracts in the crawl's own process.
     """
 
-    def __init__(self, overrides: dict[str, Any], processes: int | None = 0, keys: bool = True, after: int = 20):
-        self.overrides = overrides
+    def __init__(
+        self,
+        overrides: dict[str, Any],
+        processes: int | None = 0,
+        keys: bool = True,
+        after: int = 20,
+        db_url: str | None = None,
+    ):
+        self.setting_overrides = overrides
+        self.overrides = OverrideTable(setting=overrides)
+        self.db_url = db_url
         self.keys = keys
         self.processes = processes  # None: auto
         self.after = after
@@ -106,7 +116,19 @@ class ExtractPipeline:
             None if processes == "auto" else int(processes),
             settings.getbool("REDLINE_REGION_KEYS", True),
             settings.getint("REDLINE_EXTRACT_POOL_AFTER", 20),
+            settings.get("REDLINE_DB"),
         )
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        """Read every source's extraction overrides once per crawl."""
+        if self.db_url:
+            url = open_database(self.db_url)
+            with session_scope(url) as session:
+                rows = source_overrides(session)
+            self.overrides = OverrideTable.build(rows, self.setting_overrides)
+
+    def overrides_for(self, url: str, source_id: int | None) -> SiteOverrides | None:
+        return SiteOverrides.from_mapping(self.overrides.lookup(url, source_id))
 
     def _workers(self) -> int | None:
         """How many workers to start now; None: not decided yet."""
@@ -135,7 +157,8 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
-            args = (item.html, url, _overrides_for(url, self.overrides), item.previous_region_key, self.keys)
+            overrides = self.overrides_for(url, item.extra.get("source_id"))
+            args = (item.html, url, overrides, item.previous_region_key, self.keys)
             pool = self._pool()
             try:
                 if pool is None:
@@ -153,6 +176,8 @@ class ExtractPipeline:
                 item.extraction_error = f"extraction failed: {exc}"
             else:
                 item.same_region, item.extracted, item.region_key = found
+                if item.extracted is not None and item.extracted.is_empty and jsshell.script_built(item.html):
+                    item.extra["hint"] = jsshell.HINT
         return item
 
     def _drop_pool(self) -> None:

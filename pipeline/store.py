@@ -20,7 +20,7 @@ from pipeline.items import FetchedPage
 from pipeline.kinds import KINDS
 from pipeline.normalise import fingerprint
 from pipeline.recheck import DEFAULT_POLICY, RecheckPolicy
-from storage import queries, warc
+from storage import queries, versiontext, warc
 from storage.models import Article, ArticleStatus, CheckOutcome, Version, utcnow
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,8 @@ def _outcome(
     extracted: Extracted | None = page.extracted
     if extracted is None or extracted.is_empty:
         size = len(extracted.text) if extracted else 0
-        return CheckOutcome.EMPTY_EXTRACTION, f"extracted {size} characters"
+        hint = page.extra.get("hint")  # a script-built page (pipeline/jsshell.py)
+        return CheckOutcome.EMPTY_EXTRACTION, f"extracted {size} characters" + (f"; {hint}" if hint else "")
     if latest is not None and len(extracted.text) < min_ratio * len(latest.text):
         return CheckOutcome.EMPTY_EXTRACTION, (
             f"extracted {len(extracted.text)} characters, "
@@ -115,8 +116,18 @@ def store_page(
             duration_ms=page.duration_ms,
         )
         return StoreResult(CheckOutcome.SUPERSEDED)
-    latest = queries.latest_version(session, article.id) if _needs_latest(page, article) else None
-    outcome, error = _outcome(page, latest, min_ratio, article.version_count > 0)
+    unreadable: str | None = None
+    try:
+        latest = queries.latest_version(session, article.id) if _needs_latest(page, article) else None
+    except versiontext.CorruptText as exc:
+        # The version this fetch must be compared with no longer reads: the article's failure, not the crawl's.
+        logger.error("%s", exc)
+        latest, unreadable = None, f"stored version unreadable: {exc} (run `redline verify`)"
+    outcome, error = (
+        (CheckOutcome.ERROR, unreadable)
+        if unreadable is not None
+        else _outcome(page, latest, min_ratio, article.version_count > 0)
+    )
     kinds: list[str] = []
     seq: int | None = article.version_count or None
 

@@ -56,3 +56,31 @@ def discover_sources(settings: Settings, source_ids: list[int] | None = None) ->
     process.crawl(crawler, source_ids=source_ids or [])
     process.start()
     return found
+
+
+def fetch_once(settings: Settings, url: str, render: str | None = None) -> dict[str, Any]:
+    """One page through the crawl's middlewares, stored nowhere: url, final_url, status, html, error."""
+    from spiders.fetch_once import FetchOnceSpider
+
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(FetchOnceSpider)
+    found: list[dict[str, Any]] = []
+    crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, url=url, render=render)
+    process.start()
+    return found[0] if found else {"url": url, "final_url": None, "status": None, "html": None, "error": "no response"}
+
+
+def find_outlet(settings: Settings, url: str, render: str | None = None) -> list[Any]:
+    """Search an outlet from its home page (spiders/outlet.py); returns the probes."""
+    from spiders.outlet import OutletSpider
+
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(OutletSpider)
+    found: list[Any] = []
+    crawler.signals.connect(lambda item, **_: found.extend(item["probes"]), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, url=url, render=render)
+    process.start()
+    return found
