@@ -115,9 +115,9 @@ def crawl(
 
         def on_item(item: FetchedPage) -> None:
             nonlocal changes
-            outcome = item.extra.get("outcome", "?")
+            outcome = str(item.outcome or "?")
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            changes += len(item.extra.get("change_kinds", ()))
+            changes += len(item.change_kinds)
             bar.update(task, advance=1, note=f"{changes} change(s)")
 
         try:

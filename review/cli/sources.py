@@ -297,7 +297,7 @@ def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], co
         found = discover_sources(settings, ids)
     except CrawlError as exc:
         raise click.ClickException(str(exc)) from None
-    new = sum(item.__dict__.get("counts", {}).get("new", 0) for item in found)
+    new = sum(item.new for item in found)
     errors = [item for item in found if item.error]
     click.echo(f"read {len(found)} of {len(ids)} source(s): {new} new article(s), {len(errors)} error(s)")
     for item in errors:
