@@ -20,7 +20,7 @@ from pipeline.items import FetchedPage
 from pipeline.kinds import KINDS
 from pipeline.normalise import fingerprint
 from pipeline.recheck import DEFAULT_POLICY, RecheckPolicy
-from storage import queries, warc
+from storage import queries, versiontext, warc
 from storage.models import Article, ArticleStatus, CheckOutcome, Version, utcnow
 
 logger = logging.getLogger(__name__)
@@ -116,8 +116,18 @@ def store_page(
             duration_ms=page.duration_ms,
         )
         return StoreResult(CheckOutcome.SUPERSEDED)
-    latest = queries.latest_version(session, article.id) if _needs_latest(page, article) else None
-    outcome, error = _outcome(page, latest, min_ratio, article.version_count > 0)
+    unreadable: str | None = None
+    try:
+        latest = queries.latest_version(session, article.id) if _needs_latest(page, article) else None
+    except versiontext.CorruptText as exc:
+        # The version this fetch must be compared with no longer reads: the article's failure, not the crawl's.
+        logger.error("%s", exc)
+        latest, unreadable = None, f"stored version unreadable: {exc} (run `redline verify`)"
+    outcome, error = (
+        (CheckOutcome.ERROR, unreadable)
+        if unreadable is not None
+        else _outcome(page, latest, min_ratio, article.version_count > 0)
+    )
     kinds: list[str] = []
     seq: int | None = article.version_count or None
 
