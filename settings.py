@@ -75,7 +75,7 @@ PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 
 ITEM_PIPELINES = {
-    "pipeline.discovered.DiscoveryPipeline": 200,
+    "spiders.discovered.DiscoveryPipeline": 200,
     "pipeline.pipelines.ExtractPipeline": 300,
     "pipeline.pipelines.StorePipeline": 800,
 }
@@ -104,3 +104,8 @@ REDLINE_ALLOW_PRIVATE = False
 REDLINE_TIME_SCALE = 1.0
 # The recheck policy's [recheck] table from redline.toml (pipeline/recheck.py); empty = defaults.
 REDLINE_RECHECK: dict[str, object] = {}
+# Quiet pages (a 304, the same bytes, the same article region) share one transaction
+# (storage/record.py): up to this many pages, or those that arrived within the wait (seconds).
+# 1 writes every page alone.
+REDLINE_STORE_BATCH = 64
+REDLINE_STORE_BATCH_WAIT = 0.05

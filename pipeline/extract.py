@@ -25,7 +25,6 @@ from trafilatura.utils import decode_file
 from pipeline.bylines import byline_names
 from pipeline.normalise import normalise_line, normalise_text
 from pipeline.sentences import comparable
-from storage.sites import domains_of
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +72,6 @@ class SiteOverrides:
             byline=data.get("byline"),
             remove=tuple(remove),
         )
-
-
-def overrides_for(url: str, table: Mapping[str, Any]) -> SiteOverrides | None:
-    """The overrides ``table`` holds for the site of ``url``, or for its nearest parent domain."""
-    for name in domains_of(url):
-        if name in table:
-            return SiteOverrides.from_mapping(table[name])
-    return None
 
 
 @dataclass

@@ -125,7 +125,7 @@ class ArticleSpider(scrapy.Spider):
             fetched_at=utcnow(),
             exchange=exchange_of(response) if html is not None else None,
             # Which source's extraction overrides apply (pipeline/overrides.py).
-            extra={"source_id": meta.get("source_id")},
+            source_id=meta.get("source_id"),
         )
 
     def failed(self, failure: Failure) -> Any:

@@ -3,7 +3,7 @@
 :class:`DiscoverySpider` fetches the sources and parses each with the parser
 its kind names in spiders/source_kinds.py; it yields one
 :class:`~pipeline.items.DiscoveredLinks` per source run, failures included, for
-:class:`pipeline.discovered.DiscoveryPipeline` to store.
+:class:`spiders.discovered.DiscoveryPipeline` to store.
 """
 
 from __future__ import annotations

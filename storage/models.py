@@ -95,7 +95,7 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_due", "status", "next_check_at"),
-        # A site's most recently checked articles (pipeline/background.py), without a scan.
+        # A site's most recently checked articles (storage/record.py site_history), without a scan.
         Index("ix_articles_host_checked", "host", "last_checked_at", "id"),
     )
 

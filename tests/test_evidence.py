@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
-from pipeline.store import store_page
+from pipeline.pipelines import record_page
 from storage import queries, warc
 from storage.db import get_engine, open_database, session_scope
 from storage.models import Version, WarcRecord
@@ -106,7 +106,7 @@ def test_export_refuses_what_it_cannot_honour(redline: Redline, tmp_path: Path) 
 
 
 def _store(url: str, versions: list[str]) -> tuple[str, int]:
-    """An article with these page versions stored through store_page (no HTTP capture: resource records)."""
+    """An article with these page versions stored through record_page (no HTTP capture: resource records)."""
     db = open_database(url)
     with session_scope(db) as session:
         article, _ = queries.get_or_create_article(session, "http://news.test/a")
@@ -114,7 +114,7 @@ def _store(url: str, versions: list[str]) -> tuple[str, int]:
     for html in versions:
         with session_scope(db) as session:
             page = FetchedPage(article_id, "http://news.test/a", http_status=200, html=html, extracted=extract(html))
-            store_page(session, page)
+            record_page(session, page)
     return db, article_id
 
 

@@ -278,6 +278,8 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
 @click.pass_obj
 def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], config_path: str | None) -> None:
     """Read the sources once now and track the articles they list."""
+    from scrapy.exceptions import UsageError
+
     from spiders.runner import build_settings, discover_sources
 
     _apply_config(obj.db, config_path)
@@ -288,8 +290,11 @@ def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], co
         return
     settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
-    found = discover_sources(settings, ids)
-    new = sum(item.__dict__.get("counts", {}).get("new", 0) for item in found)
+    try:
+        found = discover_sources(settings, ids)
+    except UsageError as exc:  # a -s NAME=VALUE a component refused
+        raise click.ClickException(str(exc)) from exc
+    new = sum(item.new for item in found)
     errors = [item for item in found if item.error]
     click.echo(f"read {len(found)} of {len(ids)} source(s): {new} new article(s), {len(errors)} error(s)")
     for item in errors:
