@@ -20,7 +20,7 @@ from pipeline.durations import parse_duration
 from pipeline.overrides import overrides_problem
 from spiders.safety import url_problem
 from spiders.source_kinds import SOURCE_KINDS
-from storage.sources import add_source, all_sources, remove_source
+from storage.sources import add_source, all_sources, forget_fetch_state, remove_source
 
 # Not a parser but the outlet search (spiders/outlet.py), which chooses one of them.
 AUTO = "auto"
@@ -269,6 +269,8 @@ def apply_config(session: Session, config: Config, path: str | Path) -> dict[str
         if source.kind != sc.kind:  # what an earlier "auto" found no longer applies
             source.found_url = source.found_kind = source.found_why = None
         source.kind, source.name, source.every_seconds = sc.kind, sc.name, int(sc.every)
+        if source.id is not None and (source.render != sc.render or (source.overrides or None) != sc.overrides):
+            forget_fetch_state(session, source.id)  # fetch and extract its pages afresh under the new settings
         source.allow, source.deny, source.overrides = sc.allow or None, sc.deny or None, sc.overrides
         source.render = sc.render
         source.from_config = origin

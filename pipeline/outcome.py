@@ -168,6 +168,7 @@ def decide(
             after.final_url = page.final_url
         if after.status == ArticleStatus.GONE:
             after.status = ArticleStatus.ACTIVE
+            after.gone_at = None
 
     if outcome == CheckOutcome.GONE:
         if after.status != ArticleStatus.GONE and latest is not None:
@@ -183,6 +184,7 @@ def decide(
                 )
             )
         after.status = ArticleStatus.GONE
+        after.gone_at = after.gone_at or now
 
     version: NewVersion | None = None
     if outcome == CheckOutcome.NEW_VERSION:
@@ -209,9 +211,15 @@ def decide(
         if latest is not None:
             changes += _classified(latest, snapshot_of(extracted), seq, now, background())
 
+    if state.status == ArticleStatus.GONE and after.status == ArticleStatus.ACTIVE:
+        changes.insert(0, _republished(page, state, latest, seq, now))
+
     check = CheckRow(now, page.http_status, outcome, error, page.duration_ms, seq)
     if any(KINDS[c.kind].content for c in changes if c.kind in KINDS):
         after.last_changed_at = now
+    if after.status == ArticleStatus.GONE:
+        # Looked at again on the slow ladder (1 h, 6 h, 1 d, 3 d after it went), then never.
+        after.next_check_at, _why = rules.policy.plan_gone(gone_at=after.gone_at or now, now=now)
     if after.status == ArticleStatus.ACTIVE:
         after.next_check_at, _why = rules.policy.plan(
             born=min(after.first_seen_at, after.listed_published_at or after.first_seen_at),
@@ -224,6 +232,26 @@ def decide(
         if after.next_check_at is None:
             after.status = ArticleStatus.RETIRED
     return Decision(outcome, state, after, check, version, tuple(changes))
+
+
+def _republished(
+    page: FetchedPage, state: ArticleState, latest: Latest | None, seq: int | None, now: dt.datetime
+) -> ChangeRow:
+    """A gone article answers again: what it was, what it is now, how long it was away.
+    Its edits against the last version follow as their own records (classified above)."""
+    title = page.extracted.title if page.extracted is not None else None
+    old = latest.snapshot.title if latest is not None else None
+    away = (now - state.gone_at).total_seconds() if state.gone_at else None
+    return ChangeRow(
+        latest.seq if latest is not None else state.version_count or None,
+        seq,
+        now,
+        "republished",
+        old,
+        title or old or f"HTTP {page.http_status}",
+        KINDS["republished"].severity,
+        details={"gone_for_seconds": away} if away is not None else None,
+    )
 
 
 def _classified(latest: Latest, new: Snapshot, seq: int, now: dt.datetime, background: Background) -> list[ChangeRow]:

@@ -57,6 +57,7 @@ class ArticleState:
     region_key: str | None = None
     final_url: str | None = None
     canonical_url: str | None = None
+    gone_at: dt.datetime | None = None  # when it went 404/410 (its slow recheck ladder counts from here)
     edit_rate: float | None = None  # the source's, read only
 
 

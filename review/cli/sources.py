@@ -21,7 +21,15 @@ from storage.db import session_scope
 from storage.health import articles_with_error
 from storage.models import Source
 from storage.schedule import articles_by_source
-from storage.sources import add_source, all_sources, find_source, remove_source, source_at, source_ids
+from storage.sources import (
+    add_source,
+    all_sources,
+    find_source,
+    forget_fetch_state,
+    remove_source,
+    source_at,
+    source_ids,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -155,10 +163,15 @@ def add(
             source = add_source(session, url, kind)
         source.kind, source.name, source.every_seconds = kind, name, every
         source.allow, source.deny = allow or None, deny or None
-        source.render = render if render != "plain" else None
         overrides = {**({"body": body} if body else {}), **({"remove": remove} if remove else {})}
+        refetch = source.id is not None and (
+            (source.render or "plain") != render or (source.overrides or None) != (overrides or None)
+        )
+        source.render = render if render != "plain" else None
         source.overrides = overrides or None
         source.found_url, source.found_kind, source.found_why = found or (None, None, None)
+        if refetch:  # its pages must be fetched and extracted afresh under the new settings
+            forget_fetch_state(session, source.id)
     rendered = ", through the browser" if render == "browser" else ""
     overridden = f", overrides {json.dumps(overrides)}" if overrides else ""
     click.echo(f"{verb} {kind} {url} (every {every} s{rendered}{overridden})")
