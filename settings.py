@@ -77,8 +77,8 @@ REDLINE_MIN_TEXT_RATIO = 0.2
 # once a crawl has extracted REDLINE_EXTRACT_POOL_AFTER pages; N always N; 0 in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = "auto"
 REDLINE_EXTRACT_POOL_AFTER = 20
-# Skip extraction when the page's main region and metadata hash as at the last extraction (pipeline/region.py).
-REDLINE_REGION_KEYS = True
+# Skip extraction when the gate finds the article as the last extraction kept it (pipeline/gate.py).
+REDLINE_GATE = True
 # Fetch private/loopback addresses (tests, the demo, intranets). Also the env
 # variable REDLINE_ALLOW_PRIVATE=1. Off by default: see spiders/safety.py.
 REDLINE_ALLOW_PRIVATE = False

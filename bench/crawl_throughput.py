@@ -18,8 +18,8 @@ throttling off on both sides, and prints pages/s for:
                      pages); its recheck is "unchanged (200)"
   furniture changed  redline recheck of the same articles re-served with new
                      furniture (new bytes, same article), twice from the same
-                     database state: with the main-region key (pipeline/region.py)
-                     and with REDLINE_REGION_KEYS=False (full extraction)
+                     database state: with the gate (pipeline/gate.py)
+                     and with REDLINE_GATE=False (full extraction)
 
 Each phase runs in its own process (a Twisted reactor starts once per process)
 and is timed by Scrapy's own elapsed_time_seconds.
@@ -143,7 +143,7 @@ def main() -> None:
             ):
                 src.backup(dst)
             site.set_round(3)
-            results[FULL] = run_phase("redline", urls_file, db_copy, {"REDLINE_REGION_KEYS": False})
+            results[FULL] = run_phase("redline", urls_file, db_copy, {"REDLINE_GATE": False})
             results[KEYED] = run_phase("redline", urls_file, db_noetag)
 
     from bench.report import Row, emit, load

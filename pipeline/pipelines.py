@@ -18,13 +18,14 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from pipeline import region
+from pipeline import gate
 from pipeline.extract import Extracted, SiteOverrides, extract
 from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.store import StoreResult, store_page
 from spiders.items import FetchedPage
 from storage.db import open_database, transaction
+from storage.models import CheckOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +42,16 @@ def _overrides_for(url: str, table: dict[str, Any]) -> SiteOverrides | None:
 def examine(
     html: str, url: str, overrides: SiteOverrides | None, previous_key: str | None, keys: bool
 ) -> tuple[bool, Extracted | None, str | None]:
-    """(same region, extraction, region key) of one page: the key check first,
-    extraction only when it fails. A module function, so a worker process can run it."""
-    keys = keys and overrides is None
-    found = region.probe(html, previous_key) if keys and previous_key and previous_key != region.NO_KEY else None
-    if found is not None and found[0] == previous_key:
+    """(gate said unchanged, extraction, gate key) of one page: the gate first
+    (pipeline/gate.py), extraction only when it cannot say the article is as it
+    was. A module function, so a worker process can run it."""
+    keys = keys and overrides is None  # per-site selectors read what the gate does not
+    if keys and gate.unchanged(html, previous_key, url):
         return True, None, previous_key
     extracted = extract(html, url, overrides)
     if not keys or extracted.is_empty:
         return False, extracted, None
-    if found is not None and region.covers(found[1], extracted.text):
-        return False, extracted, found[0]  # same region, new content: its key is already computed
-    if previous_key == region.NO_KEY:
-        return False, extracted, region.NO_KEY
-    return False, extracted, region.learn(html, extracted.text) or region.NO_KEY
+    return False, extracted, gate.learn(html, extracted, url) or gate.NO_KEY
 
 
 def _leave_with(parent: int) -> None:
@@ -77,9 +74,8 @@ def _leave_with(parent: int) -> None:
 class ExtractPipeline:
     """Runs the article extractor on every new 200 response.
 
-    A page whose main region and metadata hash to the key stored at the last
-    extraction skips extraction (pipeline/region.py; ``REDLINE_REGION_KEYS``,
-    on by default). Extraction is most of a first crawl's CPU, so it can run in
+    A page the gate calls unchanged since the last extraction skips extraction
+    (pipeline/gate.py; ``REDLINE_GATE``, on by default). Extraction is most of a first crawl's CPU, so it can run in
     worker processes while this one keeps fetching and storing
     (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) extracts here until
     the crawl has extracted ``REDLINE_EXTRACT_POOL_AFTER`` pages (20), then
@@ -108,7 +104,7 @@ class ExtractPipeline:
         return cls(
             settings.getdict("REDLINE_SITE_OVERRIDES"),
             None if processes == "auto" else int(processes),
-            settings.getbool("REDLINE_REGION_KEYS", True),
+            settings.getbool("REDLINE_GATE"),
             settings.getint("REDLINE_EXTRACT_POOL_AFTER", 20),
         )
 
@@ -171,7 +167,7 @@ class ExtractPipeline:
 class StorePipeline:
     """Writes each page's check, version and changes in one transaction.
 
-    Quiet pages (a 304, the same bytes, the same article region) are queued
+    Quiet pages (a 304, the same bytes, the gate said unchanged) are queued
     and written together (pipeline/quiet.py): up to ``REDLINE_STORE_BATCH``
     pages (default 64; 1 writes every page alone) or whatever arrived within
     ``REDLINE_STORE_BATCH_WAIT`` seconds (default 0.05) share one transaction.
@@ -219,6 +215,10 @@ class StorePipeline:
             return item
         result = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
         self.stats.inc_value(f"redline/checks/{result.outcome.value}")
+        if result.outcome == CheckOutcome.UNCHANGED:
+            # How it was known: the same bytes, the gate, or a full extraction.
+            how = "same_body" if item.same_body else "gate" if item.same_region else "extracted"
+            self.stats.inc_value(f"redline/unchanged/{how}")
         for kind in result.change_kinds:
             self.stats.inc_value(f"redline/changes/{kind}")
         item.extra["outcome"] = result.outcome.value

@@ -1,7 +1,7 @@
 """Quiet pages, written many to a transaction.
 
-Most rechecks learn nothing new: a 304, the same bytes again, or the same
-article region in new furniture. Their writes are a check row and the
+Most rechecks learn nothing new: a 304, the same bytes again, or new
+furniture around an article the gate (pipeline/gate.py) found as it was. Their writes are a check row and the
 article's next check time, and through the ORM one page's transaction costs
 about as much as fetching it. Here a batch of quiet pages is written with
 three statements (read the articles, update them, insert the checks) in one
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 def is_quiet(page: FetchedPage) -> bool:
     """A page that says the article is as it was: a 304, or a 200 whose bytes
-    or article region match the last fetch (no extraction was needed)."""
+    match the last fetch or that the gate called unchanged (no extraction was needed)."""
     if page.error or page.extraction_error or page.retry_after:
         return False
     if page.http_status == 304:
