@@ -8,7 +8,8 @@ One long-lived process runs Scrapy's asyncio reactor; APScheduler 3.x's
 ``recheck``        every minute: fetch a batch of due articles (a fresh crawler
                    through ``AsyncCrawlerRunner`` each time), with a per-domain budget;
 ``housekeeping``   every 30 s: sync source jobs with the database, outlet edit
-                   rates, the heartbeat that ``redline status`` reads, metrics gauges.
+                   rates, the heartbeat that ``redline status`` reads, metrics gauges;
+                   a sampled ``redline verify`` and a SQLite checkpoint (docs/evidence.md).
 
 Every job has ``max_instances=1`` and ``coalesce=True``: a slow cycle delays
 the next instead of stacking copies. A job that raises is logged and counted
@@ -54,6 +55,8 @@ ALERTS_EVERY = 60.0  # seconds between alert rounds, with --alerts (divided by t
 ALERTS_LOOKBACK = dt.timedelta(hours=24)  # changes older than this are never announced
 MIN_INTERVAL = 0.5  # however fast the clock, jobs never spin faster than this
 STOP_GRACE = 20.0  # seconds the cycle in flight gets after SIGTERM before its crawlers are stopped
+VERIFY_SAMPLE = 20  # versions re-hashed (text chain and WARC records) at each housekeeping
+CHECKPOINT_BUSY_MS = 1000  # a housekeeping checkpoint waits no longer for the crawl's writes
 
 
 @dataclass
@@ -238,6 +241,24 @@ class Daemon:
             self._state(session).heartbeat_at = utcnow()
         if self.opts.role == "scheduler":
             self.leader.try_acquire()
+        await asyncio.to_thread(self.keep_evidence)
+
+    def keep_evidence(self) -> None:
+        """A sample of `redline verify`, reported in the state and the metrics; then a checkpoint."""
+        from storage.db import checkpoint
+        from storage.verify import verify
+
+        with session_scope(self.db_url) as session:
+            report = verify(session, sample=VERIFY_SAMPLE)
+            state = self._state(session)
+            state.verify_at = utcnow()
+            state.verify_checked = report.versions
+            state.verify_problems = len(report.problems)
+            state.verify_first_problem = report.problems[0].line()[:2000] if report.problems else None
+        self.metrics.verified(report.versions, len(report.problems))
+        for problem in report.problems:
+            logger.error("verify: %s", problem.line())
+        checkpoint(self.db_url, busy_ms=CHECKPOINT_BUSY_MS)
 
     # -- helpers ----------------------------------------------------------------------------
     def due_batch(self) -> list[ArticleRef]:

@@ -54,6 +54,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own lets requests that wait for robots.txt through (see spiders/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.robots.WaitingAwareRobotsTxtMiddleware": 100,
+    # Validators of A are not sent to B after a redirect A -> B (spiders/conditional.py).
+    "spiders.conditional.ConditionalRequestsMiddleware": 60,
+    # Just before HttpCompressionMiddleware (590) decodes the body: the response as received, for its WARC record.
+    "spiders.capture.CaptureMiddleware": 595,
 }
 
 ITEM_PIPELINES = {

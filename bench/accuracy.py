@@ -14,7 +14,10 @@ with the site's boilerplate learned from other pages, and prints:
           exactly its text), pages with records of other content kinds
           (extra), and whether the change set's stealth flag was right;
   figures the exact-value rate: detected figure edits whose old and new
-          values are exactly the ones written.
+          values are exactly the ones written;
+  extraction  bag-of-words F1 of the extracted body against the labelled
+          one (bench/textscore.py), mean over pages, beside trafilatura's own
+          extraction with its default settings, and the pages scoring lowest.
 
 No rule of the pipeline names a site; the pages stand for sites never seen.
 """
@@ -31,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pageedits import CHURN, EDITS, Edit  # noqa: E402
+from bench.textscore import prf  # noqa: E402
 from pipeline.classify import Background, ChangeRecord, Snapshot, classify  # noqa: E402
 from pipeline.extract import extract  # noqa: E402
 from pipeline.kinds import CONTENT_KINDS  # noqa: E402
@@ -155,6 +159,43 @@ def measure(pages: list[RealPage]) -> Accuracy:
     return out
 
 
+@dataclass
+class Extraction:
+    ours: list[tuple[float, float, float]] = field(default_factory=list)  # (precision, recall, F1) per page
+    plain: list[tuple[float, float, float]] = field(default_factory=list)  # trafilatura alone
+    ids: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def mean(scores: list[tuple[float, float, float]], i: int) -> float:
+        return sum(s[i] for s in scores) / len(scores) if scores else float("nan")
+
+
+def measure_extraction(pages: list[RealPage]) -> Extraction:
+    """The extraction of every page against its labelled body, and trafilatura's own."""
+    import trafilatura
+
+    out = Extraction()
+    for p in pages:
+        out.ids.append(p.id)
+        out.ours.append(prf(extract(p.html, p.url).text, p.body))
+        out.plain.append(prf(trafilatura.extract(p.html, url=p.url) or "", p.body))
+    return out
+
+
+def report_extraction(ex: Extraction) -> None:
+    print("extraction against the labelled body (bag-of-words, mean over pages)")
+    print(f"  {'':22} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for name, scores in (("redline", ex.ours), ("trafilatura alone", ex.plain)):
+        print(f"  {name:22} {ex.mean(scores, 0):9.3f} {ex.mean(scores, 1):7.3f} {ex.mean(scores, 2):6.3f}")
+    lowest = sorted(zip(ex.ours, ex.plain, ex.ids, strict=True), key=lambda t: t[0][2])[:5]
+    for ours, plain, page_id in lowest:
+        print(
+            f"  lowest: {page_id} F1 {ours[2]:.3f} (precision {ours[0]:.3f}, recall {ours[1]:.3f}; "
+            f"trafilatura alone {plain[2]:.3f})"
+        )
+    print()
+
+
 def report(acc: Accuracy, pages: int) -> None:
     print("boilerplate churn (nothing may be reported as content)")
     print(f"  {'churn kind':22} {'pages':>5} {'content-false':>13} {'metadata records':>16}")
@@ -183,6 +224,7 @@ def main() -> None:
     started = time.perf_counter()
     pages = load_pages(REALPAGES)[: args.pages or None]
     print(f"{len(pages)} real pages from {REALPAGES}\n")
+    report_extraction(measure_extraction(pages))
     acc = measure(pages)
     if args.verbose:
         print("\n".join(acc.notes) + "\n")

@@ -40,6 +40,11 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
         ["bench/query_scale.py", "--backend", "postgres"],
         ["bench/query_scale.py", "--backend", "postgres", "--scale", "0.05"],
     ),
+    "revisions": (
+        ["bench/revisions.py", "--samples", "20"],
+        ["bench/revisions.py", "--articles", "40", "--samples", "5"],
+    ),
+    "replay": (["bench/replay.py"], ["bench/replay.py", "--articles", "40"]),
     "memory": (["bench/daemon_memory.py"], ["bench/daemon_memory.py", "--cycles", "30"]),
 }
 

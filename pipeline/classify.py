@@ -8,15 +8,15 @@ it changed content without any signal to readers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.bylines import same_people
 from pipeline.diff import word_diff
 from pipeline.figures import Figure, align_figures, find_figures
 from pipeline.kinds import CONTENT_KINDS, KINDS
-from pipeline.noise import is_correction, is_metadata
+from pipeline.noise import is_correction, is_metadata, is_update_line
 from pipeline.sentences import Pair, align, comparable, split_sentences
 from pipeline.typos import is_typo
 
@@ -146,14 +146,17 @@ _SURFACE_RANK = {name: i for i, name in enumerate(("h1", "og:title", "json-ld", 
 
 @classifier("byline")
 def byline_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterator[ChangeRecord]:
-    """The author line, compared by its names: "By A, Writer" equals "A; Writer"."""
-    if _byline_key(old.byline) != _byline_key(new.byline):
+    """The author line, compared as a set of people (pipeline/bylines.py):
+    "A and B" equals "A, B" and "Posted by A | Outlet" equals "A". A byline
+    that no page source states any more is unknown, not removed."""
+    if old.byline == new.byline:
+        return
+    same = same_people(old.byline, new.byline)
+    if same is False:
         yield ChangeRecord("byline", old.byline, new.byline)
-
-
-def _byline_key(byline: str | None) -> list[str]:
-    words = re.findall(r"\w+", (byline or "").lower())
-    return words[1:] if words[:1] == ["by"] else words
+    else:
+        reason = "the byline's shape or source changed, not its people" if same else "no page source states a byline"
+        yield ChangeRecord("metadata", old.byline, new.byline, details={"reason": reason})
 
 
 @classifier("dates")
@@ -203,6 +206,9 @@ def _only_figures_changed(old: str, new: str, old_figs: list[Figure], new_figs: 
 
 
 def _changed_pair(old: str, new: str) -> Iterator[ChangeRecord]:
+    if is_update_line(old) and is_update_line(new):
+        yield ChangeRecord("modified_date", old, new, details={"reason": _STAMP})
+        return
     if is_metadata(old) and is_metadata(new):
         yield ChangeRecord("metadata", old, new, details={"reason": "reading furniture"})
         return
@@ -223,6 +229,10 @@ def _changed_pair(old: str, new: str) -> Iterator[ChangeRecord]:
         return
     yield ChangeRecord("sentence_changed", old, new)
     yield from figure_records
+
+
+# Why a visible "Updated: <date>" line is a modified_date record: it says when, not what.
+_STAMP = "a visible update line with only a date"
 
 
 def _units(text: str) -> list[str]:
@@ -298,12 +308,15 @@ def body_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterat
             yield from _changed_pair(pair.old, pair.new)
         elif pair.new is not None:
             kind = _added_kind(pair.new)
-            yield ChangeRecord(kind, None, pair.new, details={"note": pair.new} if kind == "correction" else {})
+            details = (
+                {"note": pair.new} if kind == "correction" else {"reason": _STAMP} if kind == "modified_date" else {}
+            )
+            yield ChangeRecord(kind, None, pair.new, details=details)
             if kind == "sentence_added":
                 added.append(pair.new)
         elif pair.old is not None:
-            kind = "metadata" if is_metadata(pair.old) else "sentence_removed"
-            yield ChangeRecord(kind, pair.old, None)
+            kind = "metadata" if is_metadata(pair.old) or is_update_line(pair.old) else "sentence_removed"
+            yield ChangeRecord(kind, pair.old, None, details={"reason": _STAMP} if is_update_line(pair.old) else {})
             if kind == "sentence_removed":
                 removed.append(pair.old)
     yield from _moved_runs(moved)
@@ -313,6 +326,8 @@ def body_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterat
 def _added_kind(sentence: str) -> str:
     if is_metadata(sentence):
         return "metadata"
+    if is_update_line(sentence):
+        return "modified_date"
     return "correction" if is_correction(sentence) else "sentence_added"
 
 

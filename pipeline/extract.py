@@ -22,6 +22,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
 from trafilatura.utils import decode_file
 
+from pipeline.bylines import byline_names
 from pipeline.normalise import normalise_line, normalise_text
 from pipeline.sentences import comparable
 
@@ -252,22 +253,37 @@ DATE_METAS = PUBLISHED_METAS + MODIFIED_METAS
 def _byline(tree: _Element, ld: dict[str, Any], metas: Metas) -> str | None:
     """The author line from the page's own declarations, most explicit first.
 
-    Deliberately not trafilatura's author guess: it moves with unrelated markup,
-    and a byline that flickers between fetches would be reported as an edit.
+    Every source is read: a visible byline that names someone the ``<meta>``
+    does not ("A" in the meta, "A and B" on the page) wins, so an edit to the
+    visible line is never hidden by a meta tag nobody updated. Deliberately
+    not trafilatura's author guess: it moves with unrelated markup, and a
+    byline that flickers between fetches would be reported as an edit.
     """
+    candidates: list[str] = []
     meta = _meta(metas, *BYLINE_METAS)
     if meta and not meta.startswith(("http://", "https://")):
-        return _clean_byline(meta)
+        candidates.append(meta)
     if author := _ld_author(ld):
-        return _clean_byline(author)
+        candidates.append(author)
+    if node := _byline_node(tree):
+        candidates.append(node)
+    cleaned = [c for c in (_clean_byline(c) for c in candidates) if c]
+    if not cleaned:
+        return None
+    people = [byline_names(c) or frozenset() for c in cleaned]
+    everyone = frozenset().union(*people)
+    # The most explicit source that names everyone any source names.
+    return next((c for c, p in zip(cleaned, people, strict=True) if p >= everyone), cleaned[0])
+
+
+def _byline_node(tree: _Element) -> str | None:
     for xpath in _BYLINE_NODES:
         for node in tree.xpath(xpath):
             if any(a.tag in ("aside", "nav") for a in node.iterancestors()):
                 continue  # an author in a rail of other stories
-            text = node.get("content") or node.text_content()
-            text = normalise_line(text)
+            text = normalise_line(node.get("content") or node.text_content())
             if text and len(text) < 120:
-                return _clean_byline(text)
+                return text
     return None
 
 

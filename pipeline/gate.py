@@ -237,9 +237,9 @@ def _facts(tree: LexborHTMLParser) -> list[Any]:
         [_spaces(n.text()) for n in tree.css("h1")],
         [n.attributes.get("href") for n in tree.css('link[rel="canonical"]')],
     ]
-    if not any(k[1] in BYLINE_METAS for k, _ in declared) and not ld.get("author"):
-        bylines = tree.css('[rel="author"], [itemprop="author"], [class*="byline"], [class*="author-name"]')
-        facts.append([_spaces(n.attributes.get("content") or n.text()) for n in bylines])
+    # Every byline source is read (a visible line may name more people than the meta).
+    bylines = tree.css('[rel="author"], [itemprop="author"], [class*="byline"], [class*="author-name"]')
+    facts.append([_spaces(n.attributes.get("content") or n.text()) for n in bylines])
     return facts
 
 

@@ -40,16 +40,18 @@ KINDS: dict[str, KindInfo] = {
         "low", True, "A sentence or paragraph moved without being edited; `details.sentences` counts its sentences."
     ),
     "typo": KindInfo("low", True, "A fix inside one word of at most two characters (edit distance ≤ 2)."),
-    "byline": KindInfo("medium", True, "The author line changed."),
+    "byline": KindInfo("medium", True, "The people named in the byline changed (compared as a set of names)."),
     "correction": KindInfo(
         "high",
         True,
-        "A correction or update note was added, or a visible update line bumped; `new` is the note's text.",
+        "A correction or update note (words, not just a date) was added; `new` is the note's text.",
     ),
     "unpublished": KindInfo("high", True, "The article now answers 404/410."),
     "redirected": KindInfo("medium", False, "The article now redirects to another URL."),
     "published_date": KindInfo("medium", False, "The published date changed."),
-    "modified_date": KindInfo("low", False, "The modified date changed (a signal, not an edit)."),
+    "modified_date": KindInfo(
+        "low", False, "The modified date, or a visible 'Updated: <date>' line, changed (a signal, not an edit)."
+    ),
     "metadata": KindInfo(
         "info",
         False,

@@ -95,8 +95,11 @@ def is_update_line(sentence: str) -> bool:
 
 
 def is_correction(sentence: str) -> bool:
-    """A correction or update note addressed to readers, or a visible update stamp."""
-    return bool(_CORRECTION.search(sentence)) or is_update_line(sentence)
+    """A correction or update note addressed to readers: words, not just a date.
+
+    A visible update stamp ("UPDATED: Tue., Nov. 19, 2019") only says when; it is
+    a modified-date signal (:func:`is_update_line`), never a correction."""
+    return bool(_CORRECTION.search(sentence)) and not is_update_line(sentence)
 
 
 # A site's boilerplate: a sentence carried by at least this many other

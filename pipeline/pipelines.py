@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -17,15 +18,18 @@ from urllib.parse import urlsplit
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.orm import Session
 
 from pipeline import gate
 from pipeline.extract import Extracted, SiteOverrides, extract
 from pipeline.quiet import Raced, is_quiet, write_quiet
 from pipeline.recheck import RecheckPolicy
+from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from pipeline.store import StoreResult, store_page
 from spiders.items import FetchedPage
+from storage import queries
 from storage.db import open_database, transaction
-from storage.models import CheckOutcome
+from storage.models import CheckOutcome, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +168,14 @@ class ExtractPipeline:
         self._drop_pool()
 
 
+def fold_sitewide_lines(session: Session, since: dt.datetime) -> int:
+    """Fold this crawl's template lines (records detected since ``since``) into
+    metadata: the same line added to many articles of a site at once (pipeline/sitewide.py)."""
+    rows = queries.line_changes_since(session, since, LINE_KINDS)
+    reasons = sitewide_lines(LineRecord(*row) for row in rows)
+    return queries.relabel_as_metadata(session, reasons) if reasons else 0
+
+
 class StorePipeline:
     """Writes each page's check, version and changes in one transaction.
 
@@ -193,6 +205,7 @@ class StorePipeline:
         self.batch_wait = batch_wait
         self.queued: list[tuple[FetchedPage, asyncio.Future[StoreResult]]] = []
         self.timer: asyncio.TimerHandle | None = None
+        self.started = utcnow()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -273,6 +286,13 @@ class StorePipeline:
             if not future.done():
                 future.set_result(result)
 
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.started = utcnow()
+
     def close_spider(self, spider: Spider | None = None) -> None:
         self.flush()
+        folded = transaction(self.db_url, lambda session: fold_sitewide_lines(session, self.started))
+        if folded:
+            logger.info("%d line records were the site's template, added to many articles at once", folded)
+            self.stats.inc_value("redline/changes/sitewide_folded", folded)
         logger.info("store closed: %s", {k: v for k, v in self.stats.get_stats().items() if k.startswith("redline/")})

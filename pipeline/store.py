@@ -20,7 +20,7 @@ from pipeline.kinds import KINDS
 from pipeline.normalise import fingerprint
 from pipeline.recheck import DEFAULT_POLICY, RecheckPolicy
 from spiders.items import FetchedPage
-from storage import queries
+from storage import queries, warc
 from storage.models import Article, ArticleStatus, CheckOutcome, Version, utcnow
 
 logger = logging.getLogger(__name__)
@@ -188,12 +188,13 @@ def store_page(
             text=extracted.text,
             headlines=extracted.headlines,
             final_url=page.final_url,
-            raw_html=page.html if keep_raw else None,
             extractor=extracted.extractor,
             extractor_version=extracted.extractor_version,
             reverts_to=queries.version_with_hash(session, article.id, digest),
         )
         seq = version.seq
+        if keep_raw:  # the raw page's one copy: the fetch as WARC records
+            warc.keep(session, article, version, page.exchange, page.html, page.fetched_at)
         if latest is not None:
             background = background_for(session, article, latest)
             for record in classify(snapshot_of(latest), snapshot_of(version), background):

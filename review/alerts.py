@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import logging
 import tomllib
 import uuid
@@ -31,7 +32,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from review import views
+from review import render, views
 from review.filters import ChangeFilter, FilterError, parse_filter, parse_since
 from review.inert import inert
 from review.notifiers import DeliveryError, Message, deliver, redact, target_problem
@@ -168,7 +169,22 @@ def message_for(rule: Rule, changes: list[dict[str, Any]]) -> Message:
         stealth = " [stealth]" if c.get("stealth") else ""
         counting = f" ({c['context']})" if c.get("context") else ""
         lines.append(f"• {c['kind']}{stealth}{counting}: {' '.join(what.split())[:300]}\n  {c['article_url']}")
-    return Message(rule.name, rule.mode, inert(title), inert("\n".join(lines)), changes)
+    return Message(rule.name, rule.mode, inert(title), inert("\n".join(lines)), changes, message_html(changes))
+
+
+def message_html(changes: list[dict[str, Any]]) -> str:
+    """Each change as a word diff under its headline, linked to the article; article text escaped."""
+    esc = html.escape
+    items = []
+    for c in changes:
+        stealth = " <strong>stealth</strong>" if c.get("stealth") else ""
+        counting = f" (counting {esc(inert(c['context']))})" if c.get("context") else ""
+        headline = esc(inert(c.get("title") or c["article_url"]))
+        items.append(
+            f"<li><strong>{esc(c['kind'])}</strong>{stealth}{counting}: {render.change_diff_html(c)}<br>"
+            f'<a href="{esc(c["article_url"])}">{headline}</a> · {esc(inert(c["outlet"]))}</li>'
+        )
+    return f"<ul>{''.join(items)}</ul>"
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,8 @@ def _plan(
         found = review_queries.get_change(session, d.change_id)
         if found is not None:
             rows.append((d.id, views.change_row(*found)))
+    titles = review_queries.latest_titles(session, [c["article_id"] for _, c in rows])
+    rows = [(i, {**c, "title": titles.get(c["article_id"])}) for i, c in rows]
     if not rows:
         return len(fresh), [], 0
     if rule.mode == "immediate":

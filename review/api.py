@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pipeline.kinds import KINDS, SEVERITIES
 from review import export, render, views
 from review.deps import FilterDep, SessionDep
-from review.feed import atom_feed
+from review.feed import atom_feed, feed_changes
 from review.filters import MAX_OFFSET, FilterError
 from storage import queries, review_queries
 
@@ -156,13 +156,13 @@ def api_outlets(session: SessionDep) -> dict[str, Any]:
 @router.get(
     "/feed.atom",
     tags=["feeds"],
-    summary="Atom feed of changes, same filters as /api/changes",
+    summary="Atom feed of changes, same filters as /api/changes (content kinds unless kind= is given)",
     response_class=Response,
     responses={200: {"content": {"application/atom+xml": {}}}},
 )
 def feed(request: Request, session: SessionDep, flt: FilterDep) -> Response:
     base = str(request.base_url)
-    body = atom_feed(views.changes(session, flt), base_url=base, self_url=str(request.url))
+    body = atom_feed(feed_changes(session, flt), base_url=base, self_url=str(request.url))
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 

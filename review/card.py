@@ -1,7 +1,8 @@
 """A diff card a reporter can paste into a story: only the edited sentences, as HTML or PNG.
 
 The PNG is the HTML card photographed by headless Chromium (Debian's
-``chromium``), when it is installed.
+``chromium``), when it is installed, then cropped to the card: Chromium
+photographs a whole window, and the card is rarely as tall as one.
 """
 
 from __future__ import annotations
@@ -60,8 +61,24 @@ def find_browser() -> str | None:
     return next((path for name in BROWSERS if (path := shutil.which(name))), None)
 
 
-def screenshot(html: str, out: Path, *, width: int = CARD_WIDTH + 2, height: int = 900) -> None:
-    """Render HTML to a PNG with headless Chromium."""
+def crop_to_content(path: Path) -> tuple[int, int]:
+    """Cut the white margin off a PNG (the window below the card); return the new size."""
+    from PIL import Image, ImageChops
+
+    with Image.open(path) as image:
+        rgb = image.convert("RGB")
+    box = ImageChops.difference(rgb, Image.new("RGB", rgb.size, (255, 255, 255))).getbbox()
+    if box is not None and box != (0, 0, *rgb.size):
+        rgb = rgb.crop(box)
+        rgb.save(path, format="PNG", optimize=True)
+    return rgb.size
+
+
+def screenshot(html: str, out: Path, *, width: int = CARD_WIDTH + 2, height: int = 2400) -> None:
+    """Render HTML to a PNG with headless Chromium, cropped to what the page drew.
+
+    The window is taller than any card, so the card is never cut; the white below it is cropped.
+    """
     browser = find_browser()
     if browser is None:
         raise CardError("a PNG needs Chromium (apt-get install chromium); --format card writes the HTML card")
@@ -80,3 +97,4 @@ def screenshot(html: str, out: Path, *, width: int = CARD_WIDTH + 2, height: int
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 or not out.exists():
         raise CardError(f"chromium could not render the card: {proc.stderr.strip()[-300:]}")
+    crop_to_content(out)

@@ -65,6 +65,8 @@ def export_format(name: str, media_type: str, suffix: str) -> Callable[[Callable
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, dict | float):
+        value = render.tidy(value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str) and value.startswith(_FORMULA_START):

@@ -32,6 +32,22 @@ class Metrics:
         )
         self.due = Gauge("redline_due_articles", "Articles due for a check now (the backlog).", registry=r)
         self.tracked = Gauge("redline_tracked_articles", "Articles by status.", ["status"], registry=r)
+        self.verified_versions = Counter(
+            "redline_verified_versions", "Versions re-hashed by housekeeping's sampled verify.", registry=r
+        )
+        self.verify_problems = Gauge(
+            "redline_verify_problems",
+            "Problems the last sampled verify found (0: every sampled version matched).",
+            registry=r,
+        )
+        self.verify_last = Gauge(
+            "redline_verify_last_timestamp_seconds", "When the last sampled verify ran.", registry=r
+        )
+
+    def verified(self, versions: int, problems: int) -> None:
+        self.verified_versions.inc(versions)
+        self.verify_problems.set(problems)
+        self.verify_last.set_to_current_time()
 
     def page(self, item: Any) -> None:
         outcome = item.extra.get("outcome")

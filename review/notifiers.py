@@ -33,6 +33,7 @@ class Message:
     title: str
     text: str  # plain text, already made inert
     changes: list[dict[str, Any]]
+    html: str = ""  # the same as HTML: each change's word diff, every piece of article text escaped
 
 
 Notifier = Callable[[str, Message], None]
@@ -69,13 +70,14 @@ def redact(target: str) -> str:
 
 @notifier("webhook")
 def send_webhook(target: str, message: Message) -> None:
-    """POST the message as JSON: rule, mode, title, text and the changes in the API's shape."""
+    """POST the message as JSON: rule, mode, title, text, html and the changes in the API's shape."""
     body = json.dumps(
         {
             "rule": message.rule,
             "mode": message.mode,
             "title": message.title,
             "text": message.text,
+            "html": message.html,
             "changes": message.changes,
         },
         ensure_ascii=False,
@@ -95,14 +97,20 @@ def send_webhook(target: str, message: Message) -> None:
 
 @notifier("apprise")
 def send_apprise(target: str, message: Message) -> None:
-    """Send title and text through apprise (e-mail, Slack, Matrix, ntfy…)."""
+    """Send title and text through apprise (e-mail, Slack, Matrix, ntfy…); as HTML where the service takes it.
+
+    Apprise turns the HTML into text for services that only take text.
+    """
     import apprise
 
     sender = apprise.Apprise()
     if not sender.add(target):
         raise DeliveryError(f"apprise does not know {redact(target)}")
     with apprise.LogCapture(level=logging.WARNING) as log:
-        ok = sender.notify(title=message.title, body=message.text, body_format=apprise.NotifyFormat.TEXT)
+        if message.html:
+            ok = sender.notify(title=message.title, body=message.html, body_format=apprise.NotifyFormat.HTML)
+        else:
+            ok = sender.notify(title=message.title, body=message.text, body_format=apprise.NotifyFormat.TEXT)
         reason = " ".join(str(log.getvalue()).split())[-300:]
     if not ok:
         raise DeliveryError(f"apprise could not deliver to {redact(target)}: {reason or 'no reason given'}")

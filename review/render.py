@@ -13,13 +13,28 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.diff import Segment
+from pipeline.diff import Segment, word_diff
 from review.inert import inert
 from storage.models import Article, Change, Check, Version
 
 
 def iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=value.microsecond).isoformat() + "Z"
+
+
+def tidy(value: Any) -> Any:
+    """Floats without binary noise (4.2 - 3.8 reads -0.4, not -0.40000000000000036), in dicts and lists too.
+
+    Twelve significant digits: far more than any figure an article prints, far
+    fewer than the 17 that expose float arithmetic. Stored values are untouched.
+    """
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {k: tidy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [tidy(v) for v in value]
+    return value
 
 
 def change_json(change: Change, article: Article) -> dict[str, Any]:
@@ -34,12 +49,12 @@ def change_json(change: Change, article: Article) -> dict[str, Any]:
         "kind": change.kind,
         "old": change.old,
         "new": change.new,
-        "old_value": change.old_value,
-        "new_value": change.new_value,
+        "old_value": tidy(change.old_value),
+        "new_value": tidy(change.new_value),
         "context": change.context,
         "severity": change.severity,
         "stealth": change.stealth,
-        "details": change.details,
+        "details": tidy(change.details),
     }
 
 
@@ -183,6 +198,22 @@ def diff_html(segments: list[Segment]) -> str:
         else:
             parts.append(text)
     return "".join(parts)
+
+
+def change_diff_html(change: dict[str, Any]) -> str:
+    """One change as an escaped word diff (``<del>``/``<ins>``), for feeds and alert messages.
+
+    A revised figure is shown in its sentence; an added or removed sentence as one insertion or deletion.
+    """
+    details = change.get("details") or {}
+    old, new = details.get("old_sentence"), details.get("new_sentence")
+    if not (isinstance(old, str) and isinstance(new, str) and old != new):
+        old, new = change.get("old") or "", change.get("new") or ""
+    if old and new:
+        segments = word_diff(old, new)
+    else:
+        segments = [Segment("delete", old)] if old else [Segment("insert", new)] if new else []
+    return diff_html(segments)
 
 
 def diff_page(title: str, body: str) -> str:

@@ -7,6 +7,7 @@ version) and carries a tooltip.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -30,14 +31,35 @@ class Series:
     points: list[Point]
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:,.2f}"
+def _decimals(step: float) -> int:
+    """The fewest decimals that tell ticks ``step`` apart (0.25 → 2, 5 → 0)."""
+    return next((d for d in range(7) if abs(round(step, d) - step) < step * 1e-6), 6)
 
 
-def _ticks(lo: float, hi: float) -> list[float]:
-    if hi == lo:
-        return [lo]
-    return [lo + (hi - lo) * i / 4 for i in range(5)]
+def _fmt(value: float, decimals: int = 0) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def ticks(lo: float, hi: float, *, integer: bool = False, most: int = 6) -> tuple[list[float], int]:
+    """Round tick values covering [lo, hi] (a step of 1, 2, 2.5 or 5 × 10ⁿ), and the decimals to print.
+
+    Every label is distinct: the step is never finer than what the labels show,
+    and a series of whole numbers gets whole-number ticks only.
+    """
+    if hi <= lo:
+        return [lo], 0 if integer or lo == int(lo) else 2
+    raw = (hi - lo) / (most - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    if integer:
+        step = max(1.0, float(math.ceil(step)))
+    first = math.ceil(lo / step - 1e-9)
+    values = []
+    n = first
+    while n * step <= hi + step * 1e-9:
+        values.append(round(n * step, 10))
+        n += 1
+    return values, 0 if integer else _decimals(step)
 
 
 def line_chart(
@@ -73,10 +95,13 @@ def line_chart(
         f'width="{width}" height="{height}" role="img" aria-label="{escape(inert(title))}">',
         f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" fill="#fafafa"/>',
     ]
-    for tick in _ticks(y0 + pad, y1 - pad):
+    values, decimals = ticks(y0, y1, integer=all(y == int(y) for y in ys))
+    for tick in values:
         y = py(tick)
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_fmt(tick)}</text>')
+        out.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_fmt(tick, decimals)}</text>'
+        )
     for x, label in (x_labels or {}).items():
         anchor = "middle" if x0 == x1 else "start" if x == x0 else "end" if x == x1 else "middle"
         text = escape(inert(label))

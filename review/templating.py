@@ -19,8 +19,18 @@ from review.render import iso
 from storage.review_queries import outlet_of
 
 
-def _when(value: dt.datetime | None) -> str:
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+def _when(value: dt.datetime | str | None) -> str:
+    """A time as people read it, to the minute: ``2026-11-25 05:12 UTC`` (rows carry ISO strings)."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _query(params: list[tuple[str, str]], **extra: Any) -> str:

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from pipeline.diff import Segment, word_diff
+from pipeline.kinds import severity_rank
 from review import render
 from review.figure_series import FigureSeries, article_series, cross_article_series
 from review.filters import ChangeFilter
@@ -36,6 +37,52 @@ def change_row(change: Change, article: Article) -> dict[str, Any]:
 
 def changes(session: Session, flt: ChangeFilter) -> list[dict[str, Any]]:
     return [change_row(c, a) for c, a in review_queries.search_changes(session, flt.query())]
+
+
+@dataclass
+class ChangeSet:
+    """What one fetch found: every change of one article between two versions, shown as one block."""
+
+    article_id: int
+    title: str
+    url: str
+    outlet: str
+    from_version: int | None
+    to_version: int | None
+    detected_at: str | None
+    changes: list[dict[str, Any]]
+
+    @property
+    def href(self) -> str:
+        return f"/articles/{self.article_id}?from={self.from_version or ''}&to={self.to_version or ''}"
+
+    @property
+    def stealth(self) -> bool:
+        return any(c["stealth"] for c in self.changes)
+
+
+def change_sets(session: Session, rows: list[dict[str, Any]]) -> list[ChangeSet]:
+    """Rows grouped by (article, version step), in the order of each group's first row."""
+    titles = review_queries.latest_titles(session, [r["article_id"] for r in rows])
+    sets: dict[tuple[int, int | None, int | None], ChangeSet] = {}
+    for row in rows:
+        key = (row["article_id"], row["from_version"], row["to_version"])
+        if key not in sets:
+            title = titles.get(row["article_id"]) or row["article_url"]
+            sets[key] = ChangeSet(
+                row["article_id"],
+                title,
+                row["article_url"],
+                row["outlet"],
+                row["from_version"],
+                row["to_version"],
+                row["detected_at"],
+                [],
+            )
+        sets[key].changes.append(row)
+    for change_set in sets.values():
+        change_set.changes.sort(key=lambda c: (-severity_rank(c["severity"]), c["id"]))
+    return list(sets.values())
 
 
 def article_or_404(session: Session, article_id: int) -> Article:
@@ -89,6 +136,13 @@ def diff(session: Session, article: Article, from_: int | None, to: int | None) 
     return DiffView(old, new, word_diff(version_text(old), version_text(new)))
 
 
+def steps(diff: DiffView, version_count: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """The version steps before and after the one shown: (from, to) of the previous and the next edit."""
+    older = (diff.old.seq - 1, diff.old.seq) if diff.old.seq > 1 else None
+    newer = (diff.new.seq, diff.new.seq + 1) if diff.new.seq < version_count else None
+    return older, newer
+
+
 def headline_history(versions: list[Version]) -> tuple[list[str], list[dict[str, Any]]]:
     """Surfaces seen (h1, title, og:title…) and, per version, each headline and whether it changed."""
     surfaces = sorted({s for v in versions for s in (v.headlines or {})})
@@ -115,7 +169,7 @@ def series_json(series: FigureSeries) -> dict[str, Any]:
                 "article_id": p.article_id,
                 "version": p.seq,
                 "fetched_at": render.iso(p.fetched_at),
-                "value": p.value,
+                "value": render.tidy(p.value),
                 "text": p.text,
                 "sentence": p.sentence,
             }

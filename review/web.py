@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import zlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -27,7 +26,8 @@ from review.deps import FilterDep, SessionDep
 from review.filters import ChangeFilter, FilterError
 from review.svg import PALETTE
 from review.templating import render_template
-from storage import queries, review_queries
+from storage import queries, review_queries, warc
+from storage.versiontext import CorruptText
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,11 @@ def create_app(db_url: str, *, token: str | None = None) -> FastAPI:
             problems=problems,
         )
 
+    @app.exception_handler(CorruptText)
+    async def corrupt(request: Request, exc: CorruptText) -> Response:
+        logger.error("corrupted version: %s", exc)
+        return _error(request, 500, f"corrupted version: {exc} (run `redline verify` for every problem)")
+
     @app.exception_handler(views.NotFound)
     async def not_found(request: Request, exc: views.NotFound) -> Response:
         return _error(request, 404, str(exc))
@@ -136,9 +141,11 @@ def _pages() -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     def changes_page(session: SessionDep, flt: FilterDep) -> HTMLResponse:
+        rows = views.changes(session, flt)
         return page(
             "changes.html",
-            changes=views.changes(session, flt),
+            changes=rows,
+            sets=views.change_sets(session, rows),
             flt=flt,
             params=flt.params(),
             kinds=sorted(KINDS),
@@ -148,7 +155,9 @@ def _pages() -> APIRouter:
 
     @router.get("/articles", response_class=HTMLResponse)
     def articles_page(session: SessionDep) -> HTMLResponse:
-        return page("articles.html", articles=review_queries.list_articles(session))
+        articles = review_queries.list_articles(session)
+        titles = review_queries.latest_titles(session, [a.id for a, _ in articles])
+        return page("articles.html", articles=articles, titles=titles)
 
     @router.get("/articles/{article_id}", response_class=HTMLResponse)
     def article_page(
@@ -167,19 +176,34 @@ def _pages() -> APIRouter:
     def version_page(session: SessionDep, article_id: int, seq: int) -> HTMLResponse:
         article = views.article_or_404(session, article_id)
         version = views.version_or_404(session, article, seq)
-        return page("version.html", article=article, version=version, has_raw=version.raw_html_z is not None)
+        has_raw = warc.record_of(session, version.id) is not None
+        return page("version.html", article=article, version=version, has_raw=has_raw)
 
     @router.get("/articles/{article_id}/versions/{seq}/raw")
     def raw_page(session: SessionDep, article_id: int, seq: int) -> Response:
         article = views.article_or_404(session, article_id)
         version = views.version_or_404(session, article, seq)
-        if version.raw_html_z is None:
+        record = warc.record_of(session, version.id)
+        raw = warc.raw_page(record.warc_gz) if record is not None else None
+        if raw is None:
             raise views.NotFound(f"no raw page kept for version {seq}")
-        body = zlib.decompress(version.raw_html_z)
+        return Response(
+            raw.body,
+            media_type=raw.content_type,
+            headers={"Content-Security-Policy": RAW_CSP, "Cache-Control": "no-store"},
+        )
+
+    @router.get("/articles/{article_id}/versions/{seq}/evidence.zip")
+    def evidence_download(session: SessionDep, article_id: int, seq: int) -> Response:
+        from review.evidence import evidence_zip, names
+
+        article = views.article_or_404(session, article_id)
+        version = views.version_or_404(session, article, seq)
+        body = evidence_zip(article, version, warc.record_of(session, version.id))
         return Response(
             body,
-            media_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": RAW_CSP, "Cache-Control": "no-store"},
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{names(article, version)[0]}"'},
         )
 
     @router.get("/figures", response_class=HTMLResponse)
@@ -213,6 +237,7 @@ def _article(session: Session, article: Any, from_: int | None, to: int | None, 
     charts = [(s, views.article_chart(s)) for s in series if s.changed]
     flt = ChangeFilter(min_severity="info", limit=1000)
     rows = [views.change_row(c, a) for c, a in review_queries.search_changes(session, flt.query(article_id=article.id))]
+    diff = views.diff(session, article, from_, to) if len(versions) > 1 or (from_ or to) else None
     return page(
         "article.html",
         article=article,
@@ -220,8 +245,10 @@ def _article(session: Session, article: Any, from_: int | None, to: int | None, 
         latest=versions[-1] if versions else None,
         surfaces=surfaces,
         headlines=headlines,
-        diff=views.diff(session, article, from_, to) if len(versions) > 1 or (from_ or to) else None,
+        diff=diff,
+        steps=views.steps(diff, article.version_count) if diff else (None, None),
         view=view,
         charts=charts,
         changes=rows,
+        sets=views.change_sets(session, rows),
     )

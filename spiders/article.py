@@ -29,6 +29,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from spiders.capture import exchange_of
 from spiders.items import FetchedPage
 from storage.db import open_database, session_scope
 from storage.models import utcnow
@@ -114,6 +115,7 @@ class ArticleSpider(scrapy.Spider):
             previous_region_key=meta.get("region_key"),
             retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
             fetched_at=utcnow(),
+            exchange=exchange_of(response) if html is not None else None,
         )
 
     def failed(self, failure: Failure) -> Any:

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.warc import Exchange
+
 
 @dataclass
 class FetchedPage:
@@ -33,6 +35,8 @@ class FetchedPage:
     extraction_error: str | None = None
     same_region: bool = False
     region_key: str | None = None
+    # The request and response as sent and received (spiders/capture.py): kept as WARC records with a new version.
+    exchange: Exchange | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

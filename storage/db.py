@@ -7,6 +7,7 @@ entry point calls :func:`open_database`, which upgrades to the latest revision.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import os
@@ -73,7 +74,43 @@ def get_engine(url: str) -> Engine:
     engine = create_engine(sa_url, **kwargs)
     if sa_url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        atexit.register(_close_sqlite, url)
     return engine
+
+
+# At exit a checkpoint waits at most this long for another process's readers
+# and writers; the last redline process to exit finds none.
+EXIT_CHECKPOINT_BUSY_MS = 2000
+
+
+def checkpoint(url: str, busy_ms: int | None = None) -> tuple[int, int, int] | None:
+    """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the write-ahead log into the
+    database file and empty it, so that the file alone holds everything.
+    (busy, log frames, frames checkpointed) as SQLite reports them; None off SQLite.
+    ``busy_ms``: how long to wait for other connections (default: the usual busy timeout)."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return None
+    with get_engine(url).connect() as conn:
+        if busy_ms is not None:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
+        try:
+            row = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        finally:
+            if busy_ms is not None:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    busy, log, done = (int(x) for x in row)
+    if busy:
+        logger.info("checkpoint of %s: %d of %d log frames copied (another connection is busy)", url, done, log)
+    return busy, log, done
+
+
+def _close_sqlite(url: str) -> None:
+    """On a clean exit: checkpoint, then close the pooled connections."""
+    try:
+        checkpoint(url, busy_ms=EXIT_CHECKPOINT_BUSY_MS)
+        get_engine(url).dispose()
+    except Exception as exc:  # never turn a clean exit into a traceback
+        logger.warning("could not checkpoint %s at exit: %s", url, exc)
 
 
 @functools.cache

@@ -145,13 +145,13 @@ class Version(Base):
     text_sha1: Mapped[str] = mapped_column(String(40))
     headlines: Mapped[dict[str, str] | None] = mapped_column(JSON)  # surface -> headline
     final_url: Mapped[str | None] = mapped_column(String(2048))
-    # zlib-compressed page; deferred: only the raw-page view reads it, and it is the biggest column.
-    raw_html_z: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The raw page is not here: it is the payload of the version's WARC records (WarcRecord).
     extractor: Mapped[str] = mapped_column(String(64))
     extractor_version: Mapped[str] = mapped_column(String(32))
     reverts_to: Mapped[int | None] = mapped_column(Integer)  # seq of an identical earlier version
 
     article: Mapped[Article] = relationship(back_populates="versions")
+    warc: Mapped[WarcRecord | None] = relationship(back_populates="version", cascade="all, delete-orphan")
 
     @property
     def text(self) -> str:
@@ -174,6 +174,25 @@ class Version(Base):
 
     def stored_text(self) -> versiontext.Stored:
         return versiontext.Stored(self.seq, self.text_z, self.text_delta, self.text_sha1)
+
+
+class WarcRecord(Base):
+    """The web-archive records of the fetch that made a version (storage/warc.py): the raw page's one copy."""
+
+    __tablename__ = "warc_records"
+    __table_args__ = (Index("ix_warc_records_fetched", "fetched_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # WARC-Record-ID and WARC-Payload-Digest of the response (or resource) record.
+    record_id: Mapped[str] = mapped_column(String(64))
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    # request + response + metadata records, one gzip member each: a .warc.gz fragment as written.
+    warc_gz: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    version: Mapped[Version] = relationship(back_populates="warc")
 
 
 class Check(Base):
@@ -239,6 +258,11 @@ class DaemonState(Base):
     last_cycle_pages: Mapped[int | None] = mapped_column(Integer)
     job_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_job_error: Mapped[str | None] = mapped_column(Text)
+    # The last sampled verify of housekeeping (storage/verify.py).
+    verify_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    verify_checked: Mapped[int | None] = mapped_column(Integer)
+    verify_problems: Mapped[int | None] = mapped_column(Integer)
+    verify_first_problem: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,9 +85,28 @@ def latest_version(session: Session, article_id: int) -> Version | None:
     return version
 
 
-def load_texts(session: Session, versions: Sequence[Version]) -> None:
+def load_texts(session: Session, versions: Sequence[Version], problems: list[str] | None = None) -> None:
     """Rebuild (and verify) the texts of ``versions``, all of one article, that
-    are not loaded yet; rows their delta chains need are read in one query."""
+    are not loaded yet; rows their delta chains need are read in one query.
+
+    A text that does not rebuild raises :class:`~storage.versiontext.CorruptText`
+    naming the article and version; with ``problems``, each such version is
+    named there instead and left unloaded, and the others are read."""
+    try:
+        _load_texts(session, versions)
+    except versiontext.CorruptText as exc:
+        article = session.get(Article, versions[0].article_id)
+        name = f"article {versions[0].article_id} {article.url if article is not None else ''}".rstrip()
+        if problems is None:
+            raise versiontext.CorruptText(f"{name}: {exc}") from exc
+        for v in versions:  # one by one: each version whose chain is broken is named, the rest are read
+            try:
+                _load_texts(session, [v])
+            except versiontext.CorruptText as one:
+                problems.append(f"{name}: {one}")
+
+
+def _load_texts(session: Session, versions: Sequence[Version]) -> None:
     todo = sorted((v for v in versions if "_text" not in v.__dict__), key=lambda v: v.seq)
     if not todo:
         return
@@ -119,21 +137,14 @@ def version_with_hash(session: Session, article_id: int, content_hash: str) -> i
     )
 
 
-RAW_HTML_LEVEL = 3
-
-
 def add_version(session: Session, article: Article, *, previous: Version | None = None, **fields: Any) -> Version:
     """Append the next version. The (article, seq) constraint makes a duplicate impossible.
 
     The version before it gives up its full text for a delta from this one,
     unless it is a keyframe (storage/versiontext.py); both writes are in the
-    caller's transaction.
+    caller's transaction. The raw page is kept apart, as WARC records (storage/warc.py).
     """
-    raw = fields.pop("raw_html", None)
     version = Version(article_id=article.id, seq=article.version_count + 1, **fields)
-    if raw is not None:
-        # Level 3: on the 67 real pages (215 KB on average) 1.9 ms and 43.5 KB a page; level 6 took 4.2 ms for 38.5 KB.
-        version.raw_html_z = zlib.compress(raw.encode("utf-8") if isinstance(raw, str) else raw, RAW_HTML_LEVEL)
     if previous is None and article.version_count:
         previous = get_version(session, article.id, article.version_count)
     if previous is not None and previous.text_z is not None and not versiontext.is_keyframe(previous.seq):
@@ -157,10 +168,14 @@ def add_change(session: Session, article_id: int, **fields: Any) -> Change:
     return change
 
 
-def versions_of(session: Session, article_id: int) -> list[Version]:
+def versions_of(session: Session, article_id: int, problems: list[str] | None = None) -> list[Version]:
+    """Every version of an article, texts loaded. With ``problems``, versions whose
+    text does not rebuild are named there and left out, instead of raising."""
     versions = list(session.scalars(select(Version).where(Version.article_id == article_id).order_by(Version.seq)))
-    load_texts(session, versions)
-    return versions
+    if not versions:
+        return versions
+    load_texts(session, versions, problems)
+    return [v for v in versions if "_text" in v.__dict__] if problems is not None else versions
 
 
 def get_version(session: Session, article_id: int, seq: int) -> Version | None:
@@ -282,3 +297,24 @@ def headline_changes_between(session: Session, article_id: int, old: str | None,
             )
         )
     )
+
+
+def line_changes_since(
+    session: Session, since: dt.datetime, kinds: Sequence[str]
+) -> list[tuple[int, int, str, str, str]]:
+    """(change id, article id, host, kind, line) of the line records detected since ``since``."""
+    rows = session.execute(
+        select(Change.id, Change.article_id, Article.host, Change.kind, Change.old, Change.new)
+        .join(Article, Change.article_id == Article.id)
+        .where(Change.detected_at >= since, Change.kind.in_(list(kinds)))
+    )
+    return [(r.id, r.article_id, r.host or "", r.kind, (r.new if r.new is not None else r.old) or "") for r in rows]
+
+
+def relabel_as_metadata(session: Session, reasons: dict[int, str]) -> int:
+    """Turn these change records into ``metadata``, keeping why; returns how many."""
+    changes = list(session.scalars(select(Change).where(Change.id.in_(list(reasons)))))
+    for change in changes:
+        change.details = {**(change.details or {}), "reason": reasons[change.id], "was": change.kind}
+        change.kind, change.severity, change.stealth = "metadata", "info", None
+    return len(changes)

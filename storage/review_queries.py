@@ -112,6 +112,23 @@ def list_articles(session: Session, *, limit: int = 500, offset: int = 0) -> lis
     return [(a, int(n)) for a, n in session.execute(query).all()]
 
 
+def latest_titles(session: Session, article_ids: Sequence[int]) -> dict[int, str | None]:
+    """The title of each article's newest version (the headline people know it by)."""
+    if not article_ids:
+        return {}
+    ids = sorted(set(article_ids))
+    newest = (
+        select(Version.article_id, func.max(Version.seq).label("seq"))
+        .where(Version.article_id.in_(ids))
+        .group_by(Version.article_id)
+        .subquery("newest")
+    )
+    query = select(Version.article_id, Version.title).join(
+        newest, (Version.article_id == newest.c.article_id) & (Version.seq == newest.c.seq)
+    )
+    return {article_id: title for article_id, title in session.execute(query).all()}
+
+
 def article_urls(session: Session) -> list[str]:
     return list(session.scalars(select(Article.url)))
 

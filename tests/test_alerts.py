@@ -232,3 +232,12 @@ def test_alerts_run_keeps_going_with_every(tmp_path: Path, receiver: Receiver) -
     assert out[0].endswith("2 failed (retried next run); 0 waiting for a digest")
     assert "2 change(s) sent in 2 message(s)" in out[1]
     assert len(receiver.messages) == 2
+
+
+def test_messages_carry_the_word_diff_as_html(tmp_path: Path, receiver: Receiver) -> None:
+    room = fill(f"sqlite:///{tmp_path / 'html.db'}")
+    run_alerts(room.db_url, _rules(receiver.url, kinds=["number"], outlets=["harbour.example"]))
+    (message,) = receiver.messages
+    assert "<del>more than 20,000</del><ins>20,057</ins> people have been killed" in message["html"]
+    assert ">Truce talks falter as Gaza death toll passes 20,000</a>" in message["html"]  # the headline, linked
+    assert "more than 20,000 → 20,057" in message["text"]  # the plain text stays

@@ -15,13 +15,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from storage import queries
+from storage import queries, warc
 from storage.db import session_scope
 from tests.conftest import ROOT, _service_missing
 from tests.reviewdata import Newsroom, fill
@@ -153,8 +152,10 @@ def test_changes_list_diff_and_hostile_pages(served: tuple[str, Newsroom], brows
     # Control: the same raw page opened outside redline does run its script, so the checks above mean something.
     with session_scope(room.db_url) as session:
         version = queries.get_version(session, hostile, 2)
-        assert version is not None and version.raw_html_z is not None
-        raw = zlib.decompress(version.raw_html_z)
+        record = warc.record_of(session, version.id) if version is not None else None
+        stored = warc.raw_page(record.warc_gz) if record is not None else None
+        assert stored is not None
+        raw = stored.body
     control = tmp_path / "control.html"
     control.write_bytes(raw)
     driver.get(control.as_uri())

@@ -12,7 +12,7 @@ import pytest
 
 from review.inert import inert
 from tests.articles import TRUCE_V1, article_page
-from tests.conftest import Redline
+from tests.conftest import ROOT, Redline
 from tests.localsite import LocalSite
 from tests.reviewdata import HOSTILE_URL, TRUCE_URL, fill, truce_v2_paragraphs
 
@@ -120,5 +120,15 @@ def test_diff_card_png(tmp_path: Path) -> None:
     redline = Redline(room.db_url, tmp_path)
     redline("diff", TRUCE_URL, "--format", "png", "-o", "card.png")
     assert (tmp_path / "card.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (ROOT / "card.png").exists()  # -o is relative to where redline runs, never the checkout
+    from PIL import Image
+
+    with Image.open(tmp_path / "card.png") as image:
+        card = image.convert("RGB")
+    width, height = card.size
+    assert width == 680 and 150 < height < 600, card.size  # the card, not the window it was shot in
+    white = (255, 255, 255)
+    for y in (0, height - 1):  # the top border and the bottom one: no blank margin either side
+        assert any(card.getpixel((x, y)) != white for x in range(width)), y
     missing = redline("diff", TRUCE_URL, "--format", "png", check=False)
     assert missing.returncode == 1 and "needs -o" in missing.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,8 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.diff import Segment, word_diff
-from pipeline.kinds import CONTENT_KINDS, severity_rank
-from review.render import SEVERITY_STYLE, diff_html, diff_text, iso
+from pipeline.kinds import CONTENT_KINDS, KINDS, severity_rank
+from review.filters import MAX_LIMIT, ChangeFilter
+from review.render import SEVERITY_STYLE, diff_text
+from review.report import build_report
 from storage import queries
 from storage.db import session_scope
 from storage.models import Article, Change
@@ -103,47 +104,66 @@ def print_report(db_url: str, console: Console) -> int:
     return total
 
 
-def _html_what(change: Change) -> str:
-    if change.old and change.new and change.kind not in ARROW_KINDS:
-        return diff_html(_spaced(word_diff(change.old, change.new)))
-    old = f"<del>{html.escape(change.old)}</del>" if change.old else ""
-    new = f"<ins>{html.escape(change.new)}</ins>" if change.new else ""
-    return f"{old} → {new}" if old and new else old or new
+# What the demo reports: every content kind, and the signals of medium severity or more (a redirect).
+DEMO_KINDS = tuple(
+    sorted(k for k, v in KINDS.items() if v.content or severity_rank(v.severity) >= severity_rank("medium"))
+)
 
 
 def write_html(db_url: str, path: Path) -> None:
-    """A self-contained HTML copy of the report: no scripts, no external requests."""
-    esc = html.escape
-    sections = []
-    for article, title, changes in _rows(db_url):
-        rows = []
-        for c in changes:
-            flag = ' <span class="stealth">stealth</span>' if c.stealth else ""
-            rows.append(
-                f'<tr class="{esc(c.severity)}"><td>{esc(c.kind)}{flag}</td>'
-                f"<td>{c.from_version or ''}→{c.to_version or ''}</td>"
-                f"<td>{_html_what(c)}</td>"
-                f"<td>{esc(c.context or '')}</td><td>{esc(iso(c.detected_at) or '')}</td></tr>"
-            )
-        sections.append(
-            f"<section><h2>{esc(title)}</h2><p class=url>{esc(article.url)}</p><table>"
-            "<tr><th>kind</th><th>versions</th><th>old → new</th><th>counts</th><th>detected</th></tr>"
-            + "".join(rows)
-            + "</table></section>"
-        )
-    path.write_text(
-        f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>redline demo report</title>
-<style>
-body{{font:15px/1.5 system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}}
-table{{border-collapse:collapse;width:100%}}
-td,th{{border-bottom:1px solid #ddd;padding:.3em;text-align:left;vertical-align:top}}
-del{{background:#fdd;color:#900}} ins{{background:#dfd;color:#060;text-decoration:none}}
-.stealth{{background:#c0c;color:#fff;padding:0 .3em;border-radius:3px;font-size:.8em}} .url{{color:#666}}
-tr.high td:first-child{{color:#b00;font-weight:bold}}
-</style></head><body><h1>redline demo report</h1>{"".join(sections)}</body></html>
-""",
-        encoding="utf-8",
+    """The same records as `redline report` shows them: one self-contained file, no script, no request."""
+    flt = ChangeFilter(kinds=DEMO_KINDS, min_severity="info", limit=MAX_LIMIT)
+    with session_scope(db_url) as session:
+        html = build_report(session, flt, title="What redline caught in the demo")
+    path.write_text(html, encoding="utf-8")
+
+
+def display_db_url(db_url: str, cwd: Path | None = None) -> str:
+    """A SQLite URL as the README writes it: relative to where the user stands, when it is below there."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix):
+        return db_url
+    path = Path(db_url.removeprefix(prefix))
+    try:
+        return prefix + str(path.relative_to((cwd or Path.cwd()).resolve()))
+    except ValueError:
+        return db_url
+
+
+def closing_hint(db_url: str, shown: int, report: Path) -> list[str]:
+    """What the demo says last: what the report left out and why, and the commands to see it all.
+
+    Each command is one line, never wrapped: it is meant to be copied.
+    """
+    with session_scope(db_url) as session:
+        kinds = [change.kind for change, _ in queries.list_changes(session)]
+    hidden = sum(1 for k in kinds if severity_rank(KINDS[k].severity) < severity_rank("low"))
+    listed = len(kinds) - hidden
+    signals = sorted(
+        {k for k in kinds if k not in DEMO_KINDS and severity_rank(KINDS[k].severity) >= severity_rank("low")}
     )
+    db = display_db_url(db_url)
+    lines = [f"{shown} records above: every edit redline found, and signals such as a redirect."]
+    if listed != shown:
+        lines.append(
+            f"`redline changes` lists {listed}: also {listed - shown} low-severity signal(s) "
+            f"({', '.join(signals)}: a date moved, not the text)."
+        )
+    if hidden:
+        lines.append(
+            f"{hidden} metadata record(s) (counters, relative times, furniture: not edits) are hidden by default; "
+            "--min-severity info shows them."
+        )
+    lines += [
+        f"HTML report: {report}",
+        "See them all, then browse (after `. .venv/bin/activate`):",
+        f"  redline --db {db} changes",
+        f"  redline --db {db} changes --min-severity info",
+        f"  redline --db {db} serve",
+    ]
+    return lines
+
+
+def print_closing_hint(console: Console, db_url: str, shown: int, report: Path) -> None:
+    for line in closing_hint(db_url, shown, report):
+        console.print(Text(line), soft_wrap=True)

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -15,15 +15,19 @@ from rich.text import Text
 from sqlalchemy import func, select
 
 from review import render
+from review.cli.group import Context, cli, parse_setting
 from storage.db import session_scope
 from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
+
+if TYPE_CHECKING:
+    from review.alerts import Rule
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_METRICS_PORT = 9311
 
 
-@click.command()
+@cli.command()
 @click.option("--once", is_flag=True, help="One cycle (discovery, then every due article), then exit: for cron.")
 @click.option(
     "--time-scale", type=float, default=1.0, show_default=True, help="Divide every interval by this (demos and tests)."
@@ -51,7 +55,7 @@ DEFAULT_METRICS_PORT = 9311
 )
 @click.pass_obj
 def run(
-    obj: Any,
+    obj: Context,
     once: bool,
     time_scale: float,
     duration: float | None,
@@ -64,12 +68,11 @@ def run(
     alerts_path: str | None,
 ) -> None:
     """Run the daemon: discover articles, re-check them as they age, record every change."""
-    from review.cli import parse_setting
     from scheduler import DaemonOptions, run_daemon
 
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
-    alert_rules: list[Any] = []
+    alert_rules: list[Rule] = []
     if alerts_path:
         from review.alerts import RuleError, load_rules
 
@@ -169,6 +172,13 @@ def status_data(db_url: str) -> dict[str, Any]:
             "last_cycle_pages": state.last_cycle_pages,
             "job_errors": state.job_errors,
             "last_job_error": state.last_job_error,
+            # Housekeeping's sampled `redline verify` (docs/evidence.md).
+            "verify": {
+                "at": render.iso(state.verify_at),
+                "checked_versions": state.verify_checked,
+                "problems": state.verify_problems,
+                "first_problem": state.verify_first_problem,
+            },
         }
     return {
         "daemon": daemon,
@@ -180,10 +190,10 @@ def status_data(db_url: str) -> dict[str, Any]:
     }
 
 
-@click.command()
+@cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
-def status(obj: Any, fmt: str) -> None:
+def status(obj: Context, fmt: str) -> None:
     """Daemon and source health: last cycle, due backlog, errors per source."""
     data = status_data(obj.db)
     if fmt == "json":
@@ -201,6 +211,17 @@ def status(obj: Any, fmt: str) -> None:
         )
     )
     console.print(f"articles {data['articles']}, due now {data['due']}, failing {data['failing_articles']}")
+    check = d.get("verify") or {}
+    if check.get("at"):
+        problems = check["problems"] or 0
+        console.print(
+            Text.assemble(
+                "sampled verify ",
+                (f"{problems} problem(s)", "red" if problems else "green"),
+                f" in {check['checked_versions']} version(s) at {check['at']}",
+                f": {check['first_problem']}" if check["first_problem"] else "",
+            )
+        )
     table = Table(header_style="bold")
     for col in ("source", "kind", "articles", "last run", "next run", "errors", "last error"):
         table.add_column(col, overflow="fold")
@@ -217,11 +238,11 @@ def status(obj: Any, fmt: str) -> None:
     console.print(table)
 
 
-@click.command()
+@cli.command()
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
-def schedule(obj: Any, limit: int, fmt: str) -> None:
+def schedule(obj: Context, limit: int, fmt: str) -> None:
     """What is due next, and why (the recheck policy's reasoning for each article)."""
     from pipeline.recheck import RecheckPolicy
 

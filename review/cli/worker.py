@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import click
+
+from review.cli.group import Context, cli, parse_setting
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
-@click.command()
+@cli.command()
 @click.option(
     "--redis",
     "redis_url",
@@ -31,7 +32,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 )
 @click.option("--time-scale", type=float, help="The scheduler's time scale (default: the one it runs with).")
 @click.pass_obj
-def worker(obj: Any, redis_url: str, overrides: tuple[str, ...], idle_exit: int, time_scale: float | None) -> None:
+def worker(obj: Context, redis_url: str, overrides: tuple[str, ...], idle_exit: int, time_scale: float | None) -> None:
     """Fetch the articles the scheduler hands out, and store what changed.
 
     Run any number of workers, on any machine, against the same PostgreSQL and
@@ -39,7 +40,6 @@ def worker(obj: Any, redis_url: str, overrides: tuple[str, ...], idle_exit: int,
     """
     from scrapy.crawler import CrawlerProcess
 
-    from review.cli import parse_setting
     from spiders.distributed import WORKER_SETTINGS, RedisArticleSpider
     from spiders.runner import build_settings
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from review.demo.report import print_report, write_html
+from review.cli.group import cli
+from review.demo.report import print_closing_hint, print_report, write_html
 from review.demo.runner import DemoError, default_db_url, fresh_db, run_demo
 
 
-@click.command()
+@cli.command()
 @click.option(
     "--dir",
     "directory",
@@ -56,4 +57,5 @@ def demo(directory: Path, time_scale: float, driver: str) -> None:
     write_html(db_url, report)
     if result.timed_out:
         console.print(f"[yellow]redline did not see every story in time at: {', '.join(result.timed_out)}[/]")
-    console.print(f"\n{count} records. HTML report: {report}\nBrowse everything: [bold]redline serve --db {db_url}[/]")
+    console.print()
+    print_closing_hint(console, db_url, count, report)

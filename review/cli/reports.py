@@ -2,64 +2,24 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from pipeline.kinds import KINDS, SEVERITIES
 from review import export as exports
 from review.alerts import RuleError, load_rules, run_alerts
-from review.filters import MAX_LIMIT, FilterError, parse_filter, parse_since
+from review.cli.group import Context, cli
+from review.cli.options import change_filter
+from review.filters import ChangeFilter, FilterError, parse_since
 from storage import review_queries
 from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
-
-
-def filter_options(fn: Any) -> Any:
-    """The change filters every command here shares with the web UI."""
-    for option in reversed(
-        [
-            click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(KINDS)), help="Only these kinds."),
-            click.option("--outlet", "outlets", multiple=True, help="Only these outlets (host names)."),
-            click.option("--min-severity", type=click.Choice(SEVERITIES), default="low", show_default=True),
-            click.option("--since", help="Detected since: 24h, 7d, or an ISO date."),
-            click.option("--search", "q", help="Text search in old/new text, context and URL."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
-
-
-def _filter(
-    session: Any,
-    kinds: tuple[str, ...],
-    outlets: tuple[str, ...],
-    min_severity: str,
-    since: str | None,
-    q: str | None,
-    limit: int = 1000,
-) -> Any:
-    try:
-        flt = parse_filter(
-            kinds=kinds,
-            outlets=outlets,
-            severity=min_severity,
-            since=since,
-            q=q,
-            limit=min(limit, MAX_LIMIT),
-            known_outlets=review_queries.known_outlets(session),
-        )
-    except FilterError as exc:
-        raise click.BadParameter(str(exc), param_hint=f"--{exc.field}") from None
-    return dataclasses.replace(flt, limit=limit)
 
 
 def _write(output: str, data: str | bytes) -> None:
@@ -77,86 +37,80 @@ def _write(output: str, data: str | bytes) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
-@click.command()
-@filter_options
+@cli.command()
+@change_filter(default_since="24h")
 @click.option("-o", "--output", default="report.html", show_default=True, help="File to write ('-' for stdout).")
 @click.pass_obj
 def report(
-    obj: Any,
-    kinds: tuple[str, ...],
-    outlets: tuple[str, ...],
-    min_severity: str,
-    since: str | None,
-    q: str | None,
+    obj: Context,
+    flt: ChangeFilter,
     output: str,
 ) -> None:
     """One self-contained HTML report of the changes (no script, no external request)."""
     from review.report import build_report
 
     with session_scope(obj.db) as session:
-        flt = _filter(session, kinds, outlets, min_severity, since or "24h", q)
         _write(output, build_report(session, flt))
 
 
-@click.command()
-@filter_options
+@cli.command()
+@change_filter(limit=1_000_000)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(exports.FORMATS)),
+    type=click.Choice([*sorted(exports.FORMATS), "warc"]),
     default="jsonl",
     show_default=True,
-    help="; ".join(f"{k}: {v.help}" for k, v in sorted(exports.FORMATS.items())),
+    help="; ".join(f"{k}: {v.help}" for k, v in sorted(exports.FORMATS.items()))
+    + "; warc: the fetches that made the versions, as web-archive records (with --since, --outlet, --url)",
 )
+@click.option("--url", help="warc: only this article's versions.")
+@click.option("--version", "seq", type=int, help="warc: only this version of the --url article.")
 @click.option("-o", "--output", default="-", show_default=True, help="File to write ('-' for stdout).")
 @click.pass_obj
 def export(
-    obj: Any,
-    kinds: tuple[str, ...],
-    outlets: tuple[str, ...],
-    min_severity: str,
-    since: str | None,
-    q: str | None,
+    obj: Context,
+    flt: ChangeFilter,
     fmt: str,
+    url: str | None,
+    seq: int | None,
     output: str,
 ) -> None:
-    """Export changes as CSV, JSON Lines, or NewsEdits-style aligned sentence pairs."""
+    """Export changes as CSV, JSON Lines, or NewsEdits-style aligned sentence pairs; or versions as WARC."""
+    if fmt == "warc" or url or seq:
+        from review.cli.evidence import export_warc
+
+        export_warc(obj, fmt, flt, url, seq, output)
+        return
     with session_scope(obj.db) as session:
-        flt = _filter(session, kinds, outlets, min_severity, since, q, limit=1_000_000)
         buffer = io.StringIO()
         count = exports.FORMATS[fmt].write(session, flt, buffer)
     _write(output, buffer.getvalue())
     click.echo(f"{count} row(s)", err=True)
 
 
-@click.command()
-@filter_options
+@cli.command()
+@change_filter(limit=200)
 @click.option(
     "--base-url", default="http://127.0.0.1:8080/", show_default=True, help="Where `redline serve` answers (for links)."
 )
 @click.option("-o", "--output", default="-", show_default=True, help="File to write ('-' for stdout).")
 @click.pass_obj
 def feed(
-    obj: Any,
-    kinds: tuple[str, ...],
-    outlets: tuple[str, ...],
-    min_severity: str,
-    since: str | None,
-    q: str | None,
+    obj: Context,
+    flt: ChangeFilter,
     base_url: str,
     output: str,
 ) -> None:
     """The Atom feed of changes, as a file (`redline serve` also serves it at /feed.atom)."""
-    from review.feed import atom_feed
-    from review.views import changes
+    from review.feed import atom_feed, feed_changes
 
     with session_scope(obj.db) as session:
-        flt = _filter(session, kinds, outlets, min_severity, since, q, limit=200)
-        body = atom_feed(changes(session, flt), base_url=base_url, self_url=base_url.rstrip("/") + "/feed.atom")
+        body = atom_feed(feed_changes(session, flt), base_url=base_url, self_url=base_url.rstrip("/") + "/feed.atom")
     _write(output, body)
 
 
-@click.group()
+@cli.group()
 def alerts() -> None:
     """Send changes to e-mail, chat or webhooks by rules (see review/alerts.py for the rules file)."""
 
@@ -201,7 +155,7 @@ def alerts_check(rules_path: Path) -> None:
 @click.option("--every", type=float, help="Keep running: a round every this many seconds (beside `redline run`).")
 @click.option("--rounds", type=int, help="With --every: stop after this many rounds.")
 @click.pass_obj
-def alerts_run(obj: Any, rules_path: Path, since: str, every: float | None, rounds: int | None) -> None:
+def alerts_run(obj: Context, rules_path: Path, since: str, every: float | None, rounds: int | None) -> None:
     """Match new changes against the rules and send what is due; failed sends are retried next run."""
     try:
         rules = load_rules(rules_path)
@@ -230,7 +184,7 @@ def alerts_run(obj: Any, rules_path: Path, since: str, every: float | None, roun
 @click.option("--status", type=click.Choice(["pending", "sent", "failed", "gave_up"]))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
-def alerts_list(obj: Any, status: str | None, fmt: str) -> None:
+def alerts_list(obj: Context, status: str | None, fmt: str) -> None:
     """Recorded deliveries: what was sent where, what failed and why."""
     from review.notifiers import redact
     from review.render import iso
@@ -256,6 +210,3 @@ def alerts_list(obj: Any, status: str | None, fmt: str) -> None:
         click.echo(
             f"{r['change_id']:>6} {r['status']:8} {r['attempts']}x {r['rule']} → {r['target']} {r['last_error'] or ''}"
         )
-
-
-COMMANDS = (report, export, feed, alerts)

@@ -1,18 +1,11 @@
-"""The `redline` command line: a thin layer over storage/ and pipeline/.
-
-Domain errors become one clear line and a non-zero exit (click.ClickException),
-never a traceback.
-"""
+"""`redline track`, `crawl`, `changes`, `history`, `diff`, `checks`, `kinds`: one article at a time."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
-import logging.handlers
 import re
-import sys
-from typing import Any
 
 import click
 from rich.console import Console
@@ -21,60 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline.diff import word_diff
 from pipeline.kinds import KINDS, SEVERITIES, severity_rank
 from review import render
+from review.cli.group import Context, cli, parse_setting, stdout, tracked_article
+from spiders.items import FetchedPage
 from spiders.safety import url_problem
 from storage import queries
-from storage.db import open_database, session_scope
-from storage.models import Article, Version
+from storage.db import session_scope
+from storage.models import Version
 
 logger = logging.getLogger(__name__)
-
-
-class Context:
-    def __init__(self, db: str | None):
-        self._db = db
-        self._url: str | None = None
-
-    @property
-    def db(self) -> str:
-        if self._url is None:
-            try:
-                self._url = open_database(self._db)
-            except Exception as exc:  # the database itself is unusable: say so in one line
-                raise click.ClickException(f"cannot open database {self._db or '(default)'}: {exc}") from exc
-        return self._url
-
-
-def stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="REDLINE_DB", help="Database URL (default sqlite:///redline.db).")
-@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
-@click.option(
-    "--log-file",
-    type=click.Path(dir_okay=False),
-    envvar="REDLINE_LOG_FILE",
-    help="Log here instead of stderr; reopened when logrotate moves it.",
-)
-@click.version_option(package_name="redline")
-@click.pass_context
-def cli(ctx: click.Context, db: str | None, verbose: int, log_file: str | None) -> None:
-    """redline: track how news articles change after publication."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    # The level sits on our handler, not the root logger: Scrapy resets the root level.
-    handler: logging.Handler = (
-        logging.handlers.WatchedFileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
-    )
-    handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
-    ctx.obj = Context(db)
-
-
-def check_url(url: str) -> str | None:
-    """Why a URL cannot be tracked, or None when it can (see spiders/safety.py)."""
-    return url_problem(url)
 
 
 @cli.command()
@@ -85,7 +32,7 @@ def track(obj: Context, urls: tuple[str, ...]) -> None:
     refused = 0
     with session_scope(obj.db) as session:
         for url in urls:
-            reason = check_url(url)
+            reason = url_problem(url)
             if reason:
                 click.echo(f"refused {url}: {reason}", err=True)
                 refused += 1
@@ -94,13 +41,6 @@ def track(obj: Context, urls: tuple[str, ...]) -> None:
             click.echo(f"{'tracking' if created else 'already tracked'} {url}")
     if refused:
         raise click.ClickException(f"{refused} URL(s) refused; the others are tracked")
-
-
-def parse_setting(pair: str) -> tuple[str, Any]:
-    name, sep, value = pair.partition("=")
-    if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-        raise click.BadParameter(f"expected NAME=VALUE with an upper-case Scrapy setting name, got {pair!r}")
-    return name, value
 
 
 @cli.command()
@@ -136,7 +76,7 @@ def crawl(obj: Context, everything: bool, overrides: tuple[str, ...], limit: int
     ) as bar:
         task = bar.add_task("crawl", total=len(refs), note="")
 
-        def on_item(item: Any) -> None:
+        def on_item(item: FetchedPage) -> None:
             nonlocal changes
             outcome = item.extra.get("outcome", "?")
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
@@ -181,7 +121,7 @@ def changes(
     """List detected changes."""
     floor = severity_rank(min_severity)
     with session_scope(obj.db) as session:
-        article_id = _article(session, url).id if url else None
+        article_id = tracked_article(session, url).id if url else None
         rows = queries.list_changes(session, kinds=list(kinds) or None, since=parse_since(since), article_id=article_id)
         rows = [(c, a) for c, a in rows if severity_rank(c.severity) >= floor]
         if fmt == "json":
@@ -190,26 +130,24 @@ def changes(
             stdout().print(render.changes_table(rows))
 
 
-def _article(session: Any, url: str) -> Article:
-    article = queries.find_article(session, url)
-    if article is None:
-        raise click.ClickException(f"not tracked: {url}")
-    return article
-
-
 @cli.command()
 @click.argument("url")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def history(obj: Context, url: str, fmt: str) -> None:
     """Every stored version of an article."""
+    problems: list[str] = []
     with session_scope(obj.db) as session:
-        article = _article(session, url)
-        versions = queries.versions_of(session, article.id)
+        article = tracked_article(session, url)
+        versions = queries.versions_of(session, article.id, problems)
         if fmt == "json":
             click.echo(json.dumps(render.history_json(article, versions), indent=2, ensure_ascii=False))
         else:
             stdout().print(render.history_table(article.url, versions))
+    if problems:  # the versions that still read are shown above; each one that does not, here
+        for line in problems[:-1]:
+            click.echo(f"Error: corrupted version: {line}", err=True)
+        raise click.ClickException(f"corrupted version: {problems[-1]} (run `redline verify` for every problem)")
 
 
 def _version_text(v: Version) -> str:
@@ -232,7 +170,7 @@ def _version_text(v: Version) -> str:
 def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str, output: str | None) -> None:
     """Word diff between two versions of an article."""
     with session_scope(obj.db) as session:
-        article = _article(session, url)
+        article = tracked_article(session, url)
         if article.version_count < 1:
             raise click.ClickException(f"no versions stored yet for {url}")
         to = to or article.version_count
@@ -241,7 +179,7 @@ def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str, ou
         if old is None or new is None:
             raise click.ClickException(f"{url} has versions 1..{article.version_count}; asked for {from_} and {to}")
         if fmt in ("card", "png"):
-            from review.cli_card import write_card
+            from review.cli.card import write_card
 
             write_card(article.url, old, new, fmt, output)
             return
@@ -280,7 +218,7 @@ def diff(obj: Context, url: str, from_: int | None, to: int | None, fmt: str, ou
 def checks(obj: Context, url: str, fmt: str) -> None:
     """Every fetch of an article and its outcome (new_version, unchanged, error…)."""
     with session_scope(obj.db) as session:
-        article = _article(session, url)
+        article = tracked_article(session, url)
         out = render.checks_json(article, queries.checks_of(session, article.id))
         if fmt == "json":
             click.echo(json.dumps(out, indent=2, ensure_ascii=False))
@@ -293,34 +231,3 @@ def kinds() -> None:
     """The change kinds and what each means."""
     for name, info in KINDS.items():
         click.echo(f"{name:18} {info.severity:7} {'content' if info.content else 'signal '}  {info.help}")
-
-
-from review.cli_daemon import run, schedule, status  # noqa: E402
-from review.cli_demo import demo  # noqa: E402  (commands in their own modules register here)
-from review.cli_sources import discover, sources  # noqa: E402
-from review.cli_worker import worker  # noqa: E402
-
-cli.add_command(demo)
-cli.add_command(worker)
-cli.add_command(run)
-cli.add_command(sources)
-cli.add_command(discover)
-cli.add_command(status)
-cli.add_command(schedule)
-
-from review.cli_serve import serve  # noqa: E402
-
-cli.add_command(serve)
-
-from review.cli_review import COMMANDS as REVIEW_COMMANDS  # noqa: E402
-
-for command in REVIEW_COMMANDS:
-    cli.add_command(command)
-
-
-def main() -> None:
-    cli(prog_name="redline")
-
-
-if __name__ == "__main__":
-    main()

@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from review import render
+from review.cli.group import Context, cli, parse_setting
 from storage.db import session_scope
 from storage.models import Article, Source
 
@@ -57,7 +59,7 @@ config_option = click.option(
 )
 
 
-@click.group()
+@cli.group()
 def sources() -> None:
     """Feeds, sitemaps and front pages redline reads to find articles."""
 
@@ -70,7 +72,7 @@ def sources() -> None:
 @click.option("--allow", multiple=True, callback=_patterns, help="Regex an article URL must match (repeatable).")
 @click.option("--deny", multiple=True, callback=_patterns, help="Regex that excludes an article URL (repeatable).")
 @click.pass_obj
-def add(obj: Any, url: str, kind: str, name: str | None, every: int, allow: list[str], deny: list[str]) -> None:
+def add(obj: Context, url: str, kind: str, name: str | None, every: int, allow: list[str], deny: list[str]) -> None:
     """Add a source (or update the one with this URL)."""
     from spiders.safety import url_problem
 
@@ -87,7 +89,7 @@ def add(obj: Any, url: str, kind: str, name: str | None, every: int, allow: list
     click.echo(f"{verb} {kind} {url} (every {every} s)")
 
 
-def _find(session: Any, ref: str) -> Source:
+def _find(session: Session, ref: str) -> Source:
     conditions = [Source.url == ref, Source.name == ref]
     if ref.isdigit():
         conditions.append(Source.id == int(ref))
@@ -100,7 +102,7 @@ def _find(session: Any, ref: str) -> Source:
 @sources.command("remove")
 @click.argument("ref")
 @click.pass_obj
-def remove(obj: Any, ref: str) -> None:
+def remove(obj: Context, ref: str) -> None:
     """Remove a source (by URL, name or id). Its articles stay tracked."""
     with session_scope(obj.db) as session:
         source = _find(session, ref)
@@ -113,7 +115,7 @@ def remove(obj: Any, ref: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @config_option
 @click.pass_obj
-def list_(obj: Any, fmt: str, config_path: str | None) -> None:
+def list_(obj: Context, fmt: str, config_path: str | None) -> None:
     """Every source and its health."""
     _apply_config(obj.db, config_path)
     with session_scope(obj.db) as session:
@@ -157,14 +159,13 @@ def list_(obj: Any, fmt: str, config_path: str | None) -> None:
     Console(highlight=False).print(table)
 
 
-@click.command()
+@cli.command()
 @click.option("--source", "refs", multiple=True, help="Only this source (URL, name or id); repeatable.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting override.")
 @config_option
 @click.pass_obj
-def discover(obj: Any, refs: tuple[str, ...], overrides: tuple[str, ...], config_path: str | None) -> None:
+def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], config_path: str | None) -> None:
     """Read the sources once now and track the articles they list."""
-    from review.cli import parse_setting
     from spiders.runner import build_settings, discover_sources
 
     _apply_config(obj.db, config_path)

@@ -1,0 +1,277 @@
+"""Each fetch that makes a version, kept as web-archive records (WARC, ISO 28500).
+
+A version's fetch becomes a ``request`` + ``response`` record pair — the HTTP
+status line, headers and body as received — and a ``metadata`` record that
+links them to the redline article, version and hashes. A version made from a
+page that was not captured from the wire (a test, an import) gets a
+``resource`` record holding the page instead: no HTTP headers are invented.
+
+The records of one version are stored together, as the bytes of a ``.warc.gz``
+fragment (one gzip member per record, in a row of ``warc_records``): the
+export is those bytes concatenated, so what ``redline export`` hands out is
+exactly what was written at fetch time, digests and all. This is the one copy
+of the raw page (docs/evidence.md says why it lives in the database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+from storage.models import Article, Version, WarcRecord
+
+# Level 3, as the raw page was compressed before: on real pages within a few
+# per cent of level 9's size at under half its time.
+GZIP_LEVEL = 3
+# Hop-by-hop framing the HTTP client has already undone: the body stored is the
+# de-chunked one, so the header is kept under the name replay tools expect.
+UNDONE_HEADERS = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and the response to it, as sent and received.
+
+    ``body`` is the payload as it came off the wire, Content-Encoding (gzip,
+    br…) still applied; only transfer framing (chunks) is undone."""
+
+    url: str
+    status: int
+    reason: str = ""
+    protocol: str = "HTTP/1.1"
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    method: str = "GET"
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    ip_address: str | None = None
+
+
+@dataclass(frozen=True)
+class Built:
+    """A version's records as ``.warc.gz`` bytes, and what the row indexes of them."""
+
+    data: bytes
+    record_id: str  # of the response (or resource) record
+    payload_digest: str
+
+
+def _gzip(record_bytes: bytes) -> bytes:
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return packer.compress(record_bytes) + packer.flush()
+
+
+class _Writer:
+    """warcio's writer, one gzip member per record at our level (its own is always level 9)."""
+
+    def __init__(self) -> None:
+        self.builder = WARCWriter(io.BytesIO(), gzip=False, warc_version="1.1")
+        self.parts: list[bytes] = []
+
+    def write(self, record: Any) -> None:
+        out = io.BytesIO()
+        self.builder.out = out
+        self.builder.write_record(record)
+        self.parts.append(_gzip(out.getvalue()))
+
+    def pair(self, request: Any, response: Any) -> None:
+        # warcio's own pairing: the request takes the response's URI and date and points at it.
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        request.rec_headers.replace_header("WARC-Target-URI", response.rec_headers.get_header("WARC-Target-URI"))
+        request.rec_headers.replace_header("WARC-Date", response.rec_headers.get_header("WARC-Date"))
+        request.rec_headers.add_header("WARC-Concurrent-To", response_id)
+        self.write(request)
+        self.write(response)
+
+
+def warc_date(when: dt.datetime) -> str:
+    return str(datetime_to_iso_date(when.replace(tzinfo=None), use_micros=True))
+
+
+def build(
+    *,
+    article: Article,
+    version: Version,
+    exchange: Exchange | None,
+    html: str | None,
+    fetched_at: dt.datetime | None = None,
+) -> Built | None:
+    """The records of one version's fetch (None when there is nothing to keep);
+    ``WARC-Date`` is ``fetched_at``, when the response arrived (default: the version's time)."""
+    if exchange is None and html is None:
+        return None
+    writer = _Writer()
+    b = writer.builder
+    date = warc_date(fetched_at or version.fetched_at)
+    target = exchange.url if exchange is not None else (version.final_url or article.url)
+    common = {"WARC-Date": date}
+    if exchange is not None:
+        headers = [(UNDONE_HEADERS.get(k.lower(), k), v) for k, v in exchange.response_headers]
+        status_line = f"{exchange.status} {exchange.reason}".strip()
+        http = StatusAndHeaders(status_line, headers, protocol=exchange.protocol)
+        response_headers = dict(common)
+        if exchange.ip_address:
+            response_headers["WARC-IP-Address"] = exchange.ip_address
+        main = b.create_warc_record(
+            target,
+            "response",
+            payload=io.BytesIO(exchange.body),
+            length=len(exchange.body),  # known: warcio then neither spools the body to a temporary file nor re-reads it
+            http_headers=http,
+            warc_headers_dict=response_headers,
+        )
+        split = urlsplit(target)
+        path = (split.path or "/") + (f"?{split.query}" if split.query else "")
+        request_headers = list(exchange.request_headers)
+        if not any(k.lower() == "host" for k, _ in request_headers):
+            request_headers.insert(0, ("Host", split.netloc))
+        request_http = StatusAndHeaders(
+            f"{exchange.method} {path} {exchange.protocol}", request_headers, is_http_request=True
+        )
+        request = b.create_warc_record(
+            target,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=request_http,
+            warc_headers_dict=dict(common),
+        )
+        writer.pair(request, main)
+    else:
+        assert html is not None
+        page = html.encode("utf-8")
+        main = b.create_warc_record(
+            target,
+            "resource",
+            payload=io.BytesIO(page),
+            length=len(page),
+            warc_content_type="text/html; charset=utf-8",
+            warc_headers_dict=dict(common),
+        )
+        writer.write(main)
+    record_id = str(main.rec_headers.get_header("WARC-Record-ID"))
+    payload_digest = str(main.rec_headers.get_header("WARC-Payload-Digest"))
+    link = json.dumps(link_of(article, version), sort_keys=True).encode("utf-8")
+    meta = b.create_warc_record(
+        target,
+        "metadata",
+        payload=io.BytesIO(link),
+        length=len(link),
+        warc_content_type="application/json",
+        warc_headers_dict={**common, "WARC-Refers-To": record_id},
+    )
+    writer.write(meta)
+    return Built(b"".join(writer.parts), record_id, payload_digest)
+
+
+def link_of(article: Article, version: Version) -> dict[str, Any]:
+    """What the metadata record says: which redline version this fetch made."""
+    return {
+        "redline_article_id": article.id,
+        "article_url": article.url,
+        "version": version.seq,
+        "content_hash": version.content_hash,
+        "text_sha1": version.text_sha1,
+    }
+
+
+def keep(
+    session: Session,
+    article: Article,
+    version: Version,
+    exchange: Exchange | None,
+    html: str | None,
+    fetched_at: dt.datetime | None = None,
+) -> None:
+    """Store the records of ``version``'s fetch with it, in the caller's transaction."""
+    built = build(article=article, version=version, exchange=exchange, html=html, fetched_at=fetched_at)
+    if built is None:
+        return
+    session.add(
+        WarcRecord(
+            version=version,
+            article_id=article.id,
+            fetched_at=fetched_at or version.fetched_at,
+            record_id=built.record_id,
+            payload_digest=built.payload_digest,
+            warc_gz=built.data,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Raw:
+    """The page a version was made from, read back from its records."""
+
+    body: bytes  # decoded (Content-Encoding undone), as a browser would show it
+    content_type: str
+    status: int | None
+
+
+def raw_page(data: bytes) -> Raw | None:
+    """The response (or resource) payload held in one version's records."""
+    for record in ArchiveIterator(io.BytesIO(data)):
+        if record.rec_type == "response":
+            http = record.http_headers
+            return Raw(
+                record.content_stream().read(),
+                http.get_header("Content-Type") or "text/html",
+                int(http.get_statuscode() or 0) or None,
+            )
+        if record.rec_type == "resource":
+            return Raw(record.content_stream().read(), record.content_type or "text/html", None)
+    return None
+
+
+def records(data: bytes, *, check: bool = False) -> Iterator[tuple[Any, bytes]]:
+    """Each record of one version's fragment with its whole block read (digests checked with ``check``)."""
+    for record in ArchiveIterator(io.BytesIO(data), check_digests=check):
+        content = record.content_stream().read() if record.rec_type in ("metadata", "resource") else b""
+        record.raw_stream.read()  # the rest of the block: the digest check needs all of it
+        yield record, content
+
+
+def warcinfo(filename: str, info: dict[str, str]) -> bytes:
+    """A ``warcinfo`` record to open an exported file."""
+    writer = _Writer()
+    writer.write(writer.builder.create_warcinfo_record(filename, info))
+    return writer.parts[0]
+
+
+def fragments(
+    session: Session,
+    *,
+    since: dt.datetime | None = None,
+    article_id: int | None = None,
+    hosts: list[str] | None = None,
+    seq: int | None = None,
+) -> Iterator[bytes]:
+    """The stored records of the versions asked for, oldest fetch first."""
+    query = select(WarcRecord.warc_gz).join(Version, Version.id == WarcRecord.version_id)
+    if since is not None:
+        query = query.where(WarcRecord.fetched_at >= since)
+    if article_id is not None:
+        query = query.where(WarcRecord.article_id == article_id)
+    if seq is not None:
+        query = query.where(Version.seq == seq)
+    if hosts:
+        query = query.join(Article, Article.id == WarcRecord.article_id).where(
+            Article.host.in_([p + h.lower() for h in hosts for p in ("", "www.")])
+        )
+    yield from session.scalars(query.order_by(WarcRecord.fetched_at, WarcRecord.id).execution_options(yield_per=50))
+
+
+def record_of(session: Session, version_id: int) -> WarcRecord | None:
+    return session.scalar(select(WarcRecord).where(WarcRecord.version_id == version_id))

@@ -1,0 +1,312 @@
+"""Evidence that holds up: WARC records of every version, `redline verify`, a database file whole on its own."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
+
+from sqlalchemy import select, text
+from warcio.archiveiterator import ArchiveIterator
+
+from pipeline.extract import extract
+from pipeline.store import store_page
+from spiders.items import FetchedPage
+from storage import queries
+from storage.db import get_engine, open_database, session_scope
+from storage.models import Version, WarcRecord
+from tests.articles import TRUCE_V1, article_page
+from tests.conftest import Redline
+from tests.localsite import LocalSite
+
+WARCIO = [sys.executable, "-m", "warcio.cli"]
+
+
+def _v2() -> str:
+    return article_page(TRUCE_V1.title, [p.replace("20,000", "20,057") for p in TRUCE_V1.paragraphs])
+
+
+def _read(path: Path) -> list[tuple[str, str | None, bytes, bytes, dict[str, str]]]:
+    """(type, target URI, payload as stored, payload decoded, WARC headers) of every record, by warcio's reader."""
+    out = []
+    with path.open("rb") as fh:
+        for record in ArchiveIterator(fh):
+            headers = dict(record.rec_headers.headers)
+            raw = record.raw_stream.read()
+            decoded = raw
+            if record.rec_type == "response" and record.http_headers.get_header("Content-Encoding") == "gzip":
+                decoded = gzip.decompress(raw)
+            out.append((record.rec_type, headers.get("WARC-Target-URI"), raw, decoded, headers))
+    return out
+
+
+def test_exported_warc_is_read_back_by_warcio_byte_for_byte(site: LocalSite, redline: Redline, tmp_path: Path) -> None:
+    v1, v2 = article_page(TRUCE_V1.title, TRUCE_V1.paragraphs), _v2()
+    url = site.put("/world/truce", v1)
+    ferry = article_page("Ferry fares to rise", ["The council approved a rise of 4% in ferry fares, citing fuel."] * 3)
+    packed = gzip.compress(ferry.encode("utf-8"))
+    zipped = site.put("/local/ferry", packed, headers={"Content-Encoding": "gzip"})
+    redline("track", url, zipped)
+    redline("crawl", "--all")
+    site.put("/world/truce", v2)
+    redline("crawl", "--all")
+    assert [v["version"] for v in redline.json("history", url)["versions"]] == [1, 2]
+
+    out = tmp_path / "all.warc.gz"
+    redline("export", "--format", "warc", "-o", str(out))
+    records = _read(out)
+    assert [r[0] for r in records] == ["warcinfo"] + ["request", "response", "metadata"] * 3
+    responses = {(r[1], r[2]) for r in records if r[0] == "response"}
+    # The bodies as the server sent them, the gzip one still gzip-encoded.
+    assert responses == {(url, v1.encode("utf-8")), (url, v2.encode("utf-8")), (zipped, packed)}
+    assert [r[3] for r in records if r[0] == "response" and r[1] == zipped] == [ferry.encode("utf-8")]
+    for kind, _, _, _, headers in records[1:]:
+        assert headers["WARC-Date"] and headers["WARC-Block-Digest"].startswith("sha1:")
+        if kind == "response":
+            assert headers["WARC-Payload-Digest"].startswith("sha1:")
+    requests = [r for r in records if r[0] == "request"]
+    response_ids = {r[4]["WARC-Record-ID"] for r in records if r[0] == "response"}
+    assert {r[4]["WARC-Concurrent-To"] for r in requests} == response_ids
+    links = [json.loads(r[2]) for r in records if r[0] == "metadata"]
+    assert sorted((m["article_url"], m["version"]) for m in links) == [(zipped, 1), (url, 1), (url, 2)]
+    assert {r[4]["WARC-Refers-To"] for r in records if r[0] == "metadata"} == response_ids
+
+    # warcio's own tools: the index lists every record, the check recomputes every digest.
+    index = subprocess.run([*WARCIO, "index", str(out)], capture_output=True, text=True, check=True).stdout
+    assert len(index.splitlines()) == 10
+    check = subprocess.run([*WARCIO, "check", "-v", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "digest pass" in check.stdout and "fail" not in check.stdout
+
+    one = tmp_path / "one.warc.gz"
+    redline("export", "--format", "warc", "--url", url, "--version", "2", "-o", str(one))
+    assert [(r[0], r[2]) for r in _read(one) if r[0] == "response"] == [("response", v2.encode("utf-8"))]
+    assert redline("verify").stdout.splitlines()[-1].endswith("3 text(s), 3 WARC record set(s); all match")
+
+
+def test_export_refuses_what_it_cannot_honour(redline: Redline, tmp_path: Path) -> None:
+    assert (
+        "a WARC export takes"
+        in redline("export", "--format", "warc", "--kind", "number", "-o", "x", check=False).stderr
+    )
+    assert "go with --format warc" in redline("export", "--url", "http://x.test/", check=False).stderr
+    assert (
+        "not tracked" in redline("export", "--format", "warc", "--url", "http://x.test/", "-o", "x", check=False).stderr
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def _store(url: str, versions: list[str]) -> tuple[str, int]:
+    """An article with these page versions stored through store_page (no HTTP capture: resource records)."""
+    db = open_database(url)
+    with session_scope(db) as session:
+        article, _ = queries.get_or_create_article(session, "http://news.test/a")
+        article_id = article.id
+    for html in versions:
+        with session_scope(db) as session:
+            page = FetchedPage(article_id, "http://news.test/a", http_status=200, html=html, extracted=extract(html))
+            store_page(session, page)
+    return db, article_id
+
+
+def _paragraphs(n: int) -> list[str]:
+    return [p.replace("20,000", f"{20_000 + n:,}") for p in TRUCE_V1.paragraphs]
+
+
+def _flip_last_byte(db: str, column: str, where: str) -> None:
+    with get_engine(db).begin() as conn:
+        blob = conn.execute(text(f"SELECT {column} FROM {where}")).scalar_one()
+        changed = blob[:-1] + bytes([blob[-1] ^ 0x01])
+        conn.execute(
+            text(f"UPDATE {where.split(' WHERE ')[0]} SET {column} = :b WHERE {where.split(' WHERE ')[1]}"),
+            {"b": changed},
+        )
+
+
+def test_verify_names_each_corrupted_version_and_history_still_shows_the_others(tmp_path: Path) -> None:
+    db, article_id = _store(
+        f"sqlite:///{tmp_path / 'c.db'}", [article_page(TRUCE_V1.title, _paragraphs(i)) for i in range(3)]
+    )
+    redline = Redline(db, tmp_path)
+    assert redline("verify").returncode == 0
+    with session_scope(db) as session:
+        v1 = session.scalar(select(Version).where(Version.article_id == article_id, Version.seq == 1))
+        assert v1 is not None and v1.text_delta is not None and v1.text_z is None  # a delta from version 2
+        v2_id = session.scalar(select(Version.id).where(Version.article_id == article_id, Version.seq == 2))
+    _flip_last_byte(db, "text_delta", f"versions WHERE article_id = {article_id} AND seq = 1")
+
+    done = redline("verify", check=False)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"article {article_id} http://news.test/a version 1: ") and len(lines) == 2
+    assert lines[-1].endswith("1 problem(s)")
+
+    history = redline("history", "http://news.test/a", check=False)
+    assert history.returncode == 1 and "Traceback" not in history.stdout + history.stderr
+    (error,) = history.stderr.strip().splitlines()
+    assert error.startswith(f"Error: corrupted version: article {article_id} http://news.test/a: version 1: ")
+    assert [line.split()[1] for line in history.stdout.splitlines() if line.split()[1:2] in (["1"], ["2"], ["3"])] == [
+        "2",
+        "3",
+    ]
+    shown = redline("history", "http://news.test/a", "--format", "json", check=False)
+    assert [v["version"] for v in json.loads(shown.stdout)["versions"]] == [2, 3]
+    diff = redline("diff", "http://news.test/a", "--from", "1", "--to", "2", check=False)
+    assert diff.returncode == 1 and "corrupted version: article" in diff.stderr and "version 1" in diff.stderr
+
+    # The raw page: one byte of the stored gzip, then a page altered inside intact gzip (only the digest can tell).
+    _flip_last_byte(db, "warc_gz", f"warc_records WHERE version_id = {v2_id}")
+    with session_scope(db) as session:
+        record = session.scalar(select(WarcRecord).where(WarcRecord.version_id != v2_id).order_by(WarcRecord.id))
+        assert record is not None
+        members = [gzip.compress(r) for r in _members(record.warc_gz)]
+        altered = gzip.decompress(members[0]).replace(b"Truce", b"Trucf", 1)
+        record.warc_gz = b"".join([gzip.compress(altered), *members[1:]])
+        third_seq = record.version.seq
+    lines = redline("verify", check=False).stdout.splitlines()
+    assert any(
+        line.startswith(f"article {article_id} http://news.test/a version 2: WARC records unreadable") for line in lines
+    )
+    assert any(f"version {third_seq}: WARC resource record: payload digest failed" in line for line in lines), lines
+    assert lines[-1].endswith("3 problem(s)") or lines[-1].endswith("4 problem(s)"), lines
+
+
+def _members(data: bytes) -> list[bytes]:
+    """The uncompressed gzip members of a fragment, one per record."""
+    out = []
+    rest = data
+    while rest:
+        d = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        out.append(d.decompress(rest))
+        rest = d.unused_data
+    return out
+
+
+def test_the_web_ui_serves_the_raw_page_and_the_evidence_of_a_version(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from review.web import create_app
+
+    html = article_page(TRUCE_V1.title, TRUCE_V1.paragraphs)
+    db, article_id = _store(f"sqlite:///{tmp_path / 'w.db'}", [html])
+    with TestClient(create_app(db)) as client:
+        page = client.get(f"/articles/{article_id}/versions/1")
+        assert f'href="/articles/{article_id}/versions/1/evidence.zip"' in page.text
+        assert client.get(f"/articles/{article_id}/versions/1/raw").content == html.encode("utf-8")
+        got = client.get(f"/articles/{article_id}/versions/1/evidence.zip")
+    assert got.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(got.content)) as zf:
+        names = sorted(zf.namelist())
+        assert names == [f"redline-article{article_id}-v1.json", f"redline-article{article_id}-v1.warc.gz"]
+        facts = json.loads(zf.read(names[0]))
+        warc_bytes = zf.read(names[1])
+    assert facts["warc"]["file_sha256"] == hashlib.sha256(warc_bytes).hexdigest()
+    assert facts["text_sha1"] == hashlib.sha1(facts["text"].encode("utf-8")).hexdigest()
+    path = tmp_path / names[1]
+    path.write_bytes(warc_bytes)
+    assert subprocess.run([*WARCIO, "check", str(path)], capture_output=True).returncode == 0
+    assert [r[2] for r in _read(path) if r[0] == "resource"] == [html.encode("utf-8")]
+
+    _flip_last_byte(db, "text_z", f"versions WHERE article_id = {article_id} AND seq = 1")
+    with TestClient(create_app(db)) as client:
+        broken = client.get(f"/articles/{article_id}/versions/1")
+        api = client.get(f"/api/articles/{article_id}")
+    assert broken.status_code == 500 and f"corrupted version: article {article_id} http://news.test/a" in broken.text
+    assert api.status_code == 500 and "version 1" in api.json()["error"]
+
+
+def _alone_holds(db_file: Path, tmp_path: Path) -> int:
+    """Versions in a copy of the database file alone (no -wal, no -shm), opened read-only and immutable."""
+    copy = tmp_path / f"alone-{db_file.stem}" / db_file.name
+    copy.parent.mkdir()
+    shutil.copyfile(db_file, copy)
+    conn = sqlite3.connect(f"file:{copy}?mode=ro&immutable=1", uri=True)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_crawl_leaves_the_database_file_whole_and_backup_copies_it(site: LocalSite, tmp_path: Path) -> None:
+    db_file = tmp_path / "whole.db"
+    redline = Redline(f"sqlite:///{db_file}", tmp_path)
+    urls = [site.put(f"/s{i}", article_page(f"{TRUCE_V1.title} {i}", TRUCE_V1.paragraphs)) for i in range(3)]
+    redline("track", *urls)
+    get_engine(redline.db_url).dispose()  # this test process holds no connection of its own
+    redline("crawl", "--all")
+    assert _alone_holds(db_file, tmp_path) == 3
+
+    copy = tmp_path / "copy.db"
+    assert redline("backup", str(copy)).stdout.strip() == f"backed up 3 version(s) to {copy}"
+    assert _alone_holds(copy, tmp_path) == 3
+    again = redline("backup", str(copy), check=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_backup_of_postgresql_points_at_pg_dump(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from review.cli import cli
+    from storage import backup
+
+    try:
+        backup.backup("postgresql+psycopg://postgres@127.0.0.1:5432/redline", tmp_path / "x.db")
+    except backup.BackupError as exc:
+        assert "pg_dump" in str(exc)
+    else:
+        raise AssertionError("a PostgreSQL backup must be refused")
+    assert (
+        CliRunner()
+        .invoke(cli, ["--db", f"sqlite:///{tmp_path}/y.db", "backup", str(tmp_path / "no" / "z.db")])
+        .exit_code
+        == 1
+    )
+
+
+def test_the_daemon_verifies_a_sample_and_leaves_the_database_file_whole_on_sigterm(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    from tests.test_daemon import Daemon, _free_port, _wait
+
+    db_file = tmp_path / "daemon.db"
+    redline = Redline(f"sqlite:///{db_file}", tmp_path)
+    urls = [site.put(f"/d{i}", article_page(f"{TRUCE_V1.title} {i}", TRUCE_V1.paragraphs)) for i in range(3)]
+    redline("track", *urls)
+    get_engine(redline.db_url).dispose()  # this test process holds no connection of its own
+    port = _free_port()
+    daemon = Daemon(redline.db_url, tmp_path, "--time-scale", "600", "--metrics-port", str(port))
+
+    def stored() -> int:
+        with sqlite3.connect(db_file) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+
+    def problems() -> int | None:
+        return redline.json("status")["daemon"]["verify"]["problems"]
+
+    try:
+        _wait(lambda: stored() == 3, 60, "three versions")
+        _wait(lambda: problems() == 0, 30, "a clean sampled verify")
+        with session_scope(redline.db_url) as session:
+            article = queries.find_article(session, urls[1])
+            assert article is not None
+            article_id = article.id
+        _flip_last_byte(redline.db_url, "text_z", f"versions WHERE article_id = {article_id} AND seq = 1")
+        _wait(lambda: problems() == 1, 30, "the sampled verify to find the altered byte")
+        status = redline("status").stdout
+        assert "sampled verify 1 problem(s) in 3 version(s)" in status and f"article {article_id}" in status
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert "redline_verify_problems 1.0" in metrics and "redline_verified_versions_total" in metrics
+        get_engine(redline.db_url).dispose()
+    finally:
+        code, _, log = daemon.stop()
+    assert code == 0, log[-2000:]
+    assert _alone_holds(db_file, tmp_path) == 3
