@@ -190,7 +190,8 @@ def store_page(
             final_url=page.final_url,
             extractor=extracted.extractor,
             extractor_version=extracted.extractor_version,
-            reverts_to=queries.version_with_hash(session, article.id, digest),
+            # A first version reverts to nothing: no query (a first crawl stores thousands).
+            reverts_to=queries.version_with_hash(session, article.id, digest) if article.version_count else None,
         )
         seq = version.seq
         if keep_raw:  # the raw page's one copy: the fetch as WARC records
