@@ -8,8 +8,10 @@
 
 The bundle is one outlet's site captured 18 times (its README). Only pages
 whose ``<link rel="canonical">`` is the same in every version and names a dated
-article URL are used; each is served at its canonical path on one loopback
-address, so the outlet is one host, as it is for a real crawl.
+article URL are used (two files naming one canonical are one article saved
+under two slugs: the one with more versions is kept); each is served at its
+canonical path on one loopback address, so the outlet is one host, as it is
+for a real crawl.
 
 The truth of what the article says comes from this outlet's own markup
 (``truth()``): a selector for its headline and its article body, kept here in
@@ -109,7 +111,8 @@ def load(bundle: Path = BUNDLE) -> Replay | None:
         path = "/" + url.split("://", 1)[-1].split("/", 1)[-1]
         article = Article(path, name, [(step, contents[b]) for step, b in versions])
         by_path.setdefault(path, []).append(article)
-    articles = [found[0] for _, found in sorted(by_path.items()) if len(found) == 1]  # two files, one URL: neither
+    # Two files with one canonical are one article fetched under two slugs: keep the longer history.
+    articles = [max(found, key=lambda a: (len(a.versions), -a.versions[0][0])) for _, found in sorted(by_path.items())]
     return Replay([c.split()[1] for c in commits], articles)
 
 
@@ -247,9 +250,14 @@ class ReplaySite:
         return f"http://{host!s}:{port}"
 
     def show(self, step: int) -> None:
-        pages = {a.path: body for a in self.replay.articles if (body := a.at(step)) is not None}
+        """Serve the pages as capture ``step`` saw them."""
+        self.serve({a.path: body for a in self.replay.articles if (body := a.at(step)) is not None})
+        self.step = step
+
+    def serve(self, pages: dict[str, bytes]) -> None:
+        """Serve exactly these pages (URL path -> bytes); any other path is a 404."""
         with self.lock:
-            self.step, self.pages = step, pages
+            self.pages = dict(pages)
 
     def urls_at(self, step: int) -> list[str]:
         """The articles that exist at capture ``step``."""

@@ -117,6 +117,9 @@ def _text_of(nodes: list[Any]) -> str:
     return "\n".join(parts)
 
 
+# (reason, text) of each block extraction dropped, for `redline inspect` (pipeline/inspect.py).
+Pruned = list[tuple[str, str]]
+
 _META_ATTRS = ("property", "name", "itemprop")
 # (attribute, its value) -> the content of the first <meta> that declares it with a content.
 Metas = dict[tuple[str, str], str]
@@ -196,12 +199,13 @@ def _holds_only(parent: _Element, child: _Element) -> bool:
     return True
 
 
-def prune_link_blocks(tree: _Element) -> None:
+def prune_link_blocks(tree: _Element, pruned: Pruned | None = None) -> None:
     """Drop blocks made only of a link: navigation items, "most read" and
     related-story rails, tag lists. Their text changes with other articles, so
     they must never reach the body. A link inside prose keeps its sentence.
-    The page's headline surfaces are read before this runs."""
-    doomed = []
+    The page's headline surfaces are read before this runs. ``pruned``, when
+    given, receives (reason, text) of each dropped block (`redline inspect`)."""
+    doomed: list[tuple[str, _Element]] = []
     for link in tree.iter("a"):
         text = link.text_content().strip()
         if not text:
@@ -215,9 +219,11 @@ def prune_link_blocks(tree: _Element) -> None:
             teaser = (
                 next(node.iterancestors("li"), None) if node.tag in HEADINGS or node.find(".//h3") is not None else None
             )
-            doomed.append(teaser if teaser is not None else node)
-    for node in doomed:
+            doomed.append(("teaser list", teaser) if teaser is not None else ("link block", node))
+    for reason, node in doomed:
         if node.getparent() is not None:
+            if pruned is not None:
+                pruned.append((reason, normalise_line(" ".join(node.itertext())) or ""))
             node.drop_tree()
 
 
@@ -385,9 +391,12 @@ def page_facts(tree: _Element, ld: dict[str, Any] | None = None) -> PageFacts:
     )
 
 
-def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
+def extract(
+    html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None, pruned: Pruned | None = None
+) -> Extracted:
     """Extract the article from a page. Never raises on odd HTML: an unreadable
-    page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
+    page is an :class:`Extracted` with empty text (an ``empty_extraction``).
+    ``pruned`` collects (reason, text) of every block pruned before trafilatura."""
     tree = parse_page(html)
     if tree is None:
         return Extracted(title=None, byline=None, text="")
@@ -396,6 +405,10 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         for selector in overrides.remove:
             for node in _select(tree, selector):
                 if not isinstance(node, str) and node.getparent() is not None:
+                    if pruned is not None:
+                        pruned.append(
+                            (f"removed by override {selector!r}", normalise_line(" ".join(node.itertext())) or "")
+                        )
                     node.getparent().remove(node)
 
     # Everything read from the markup is read before pruning and trafilatura:
@@ -411,7 +424,7 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         if overrides.byline:
             byline = _clean_byline(_text_of(_select(tree, overrides.byline))) or byline
 
-    prune_link_blocks(tree)
+    prune_link_blocks(tree, pruned)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,

@@ -26,6 +26,7 @@ import html
 import logging
 import tomllib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -274,3 +275,14 @@ def run_alerts(
                     summary.messages += 1
                 transaction(db_url, functools.partial(_record, ids=ids, error=error, now=when))
     return summary
+
+
+def alert_round(db_url: str, rules: list[Rule]) -> Callable[[dt.datetime], str | None]:
+    """One alert round for the daemon (scheduler.DaemonOptions.alerts): run the rules on the
+    changes detected since the time it is given; the summary to log, or None when nothing moved."""
+
+    def round_(since: dt.datetime) -> str | None:
+        summary = run_alerts(db_url, rules, since=since)
+        return str(summary) if summary.matched or summary.failed else None
+
+    return round_

@@ -1,8 +1,10 @@
 """Where alerts go: a registry of notifiers keyed by kind.
 
-A target URL picks its notifier: ``http(s)://…`` is a plain webhook (a JSON
-POST); anything else is an apprise URL (``mailto://``, ``slack://``,
-``matrix://``, ``ntfy://``, ``json://`` …). A notifier raises
+A target URL picks its notifier by scheme: ``http(s)://…`` is a plain webhook
+(a JSON POST); anything else is an apprise URL (``mailto://``, ``slack://``,
+``matrix://``, ``ntfy://``, ``json://`` …). A new notifier is one function
+decorated with :func:`notifier` (the schemes it takes, and optionally a check of
+a target) plus its row in docs/review.md. A notifier raises
 :class:`DeliveryError` with the reason when a message did not get through.
 """
 
@@ -36,26 +38,51 @@ class Message:
     html: str = ""  # the same as HTML: each change's word diff, every piece of article text escaped
 
 
-Notifier = Callable[[str, Message], None]
+Send = Callable[[str, Message], None]
+
+
+@dataclass(frozen=True)
+class Notifier:
+    kind: str
+    send: Send
+    schemes: tuple[str, ...]  # the target URL schemes it takes; () takes what no other notifier does
+    check: Callable[[str], str | None]  # why a target cannot be used, or None
+    help: str
+
+
 NOTIFIERS: dict[str, Notifier] = {}
 
 
-def notifier(kind: str) -> Callable[[Notifier], Notifier]:
-    def register(fn: Notifier) -> Notifier:
-        NOTIFIERS[kind] = fn
+def notifier(
+    kind: str, *, schemes: tuple[str, ...] = (), check: Callable[[str], str | None] | None = None
+) -> Callable[[Send], Send]:
+    """Register ``fn`` to send messages to targets of these URL schemes; its docstring is its help."""
+
+    def register(fn: Send) -> Send:
+        help_ = (fn.__doc__ or kind).strip().splitlines()[0]
+        NOTIFIERS[kind] = Notifier(kind, fn, schemes, check or (lambda target: None), help_)
         return fn
 
     return register
 
 
 def kind_of(target: str) -> str:
-    return "webhook" if urlsplit(target).scheme in ("http", "https") else "apprise"
+    """The notifier a target URL picks: the one that names its scheme, else the catch-all one."""
+    scheme = urlsplit(target).scheme
+    named = [n.kind for n in NOTIFIERS.values() if scheme in n.schemes]
+    return (named or [n.kind for n in NOTIFIERS.values() if not n.schemes])[0]
 
 
 def target_problem(target: str) -> str | None:
     """Why a target cannot be used, or None."""
-    if kind_of(target) == "webhook":
-        return None if urlsplit(target).netloc else "a webhook URL needs a host"
+    return NOTIFIERS[kind_of(target)].check(target)
+
+
+def _webhook_problem(target: str) -> str | None:
+    return None if urlsplit(target).netloc else "a webhook URL needs a host"
+
+
+def _apprise_problem(target: str) -> str | None:
     import apprise
 
     return None if apprise.Apprise().add(target) else "apprise does not know this kind of URL"
@@ -68,7 +95,7 @@ def redact(target: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else target
 
 
-@notifier("webhook")
+@notifier("webhook", schemes=("http", "https"), check=_webhook_problem)
 def send_webhook(target: str, message: Message) -> None:
     """POST the message as JSON: rule, mode, title, text, html and the changes in the API's shape."""
     body = json.dumps(
@@ -95,7 +122,7 @@ def send_webhook(target: str, message: Message) -> None:
         raise DeliveryError(f"{redact(target)} unreachable: {reason}") from None
 
 
-@notifier("apprise")
+@notifier("apprise", check=_apprise_problem)
 def send_apprise(target: str, message: Message) -> None:
     """Send title and text through apprise (e-mail, Slack, Matrix, ntfy…); as HTML where the service takes it.
 
@@ -117,4 +144,4 @@ def send_apprise(target: str, message: Message) -> None:
 
 
 def deliver(target: str, message: Message) -> None:
-    NOTIFIERS[kind_of(target)](target, message)
+    NOTIFIERS[kind_of(target)].send(target, message)

@@ -19,7 +19,7 @@ from storage.models import Article, Change, Check, Version
 
 
 def iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.replace(microsecond=value.microsecond).isoformat() + "Z"
+    return None if value is None else value.isoformat() + "Z"
 
 
 def tidy(value: Any) -> Any:
@@ -38,7 +38,7 @@ def tidy(value: Any) -> Any:
 
 
 def change_json(change: Change, article: Article) -> dict[str, Any]:
-    """The contract shape of a change (DEVELOPERS.md), plus stealth and details."""
+    """The contract shape of a change (README.md, "A change record"), plus stealth and details."""
     return {
         "id": change.id,
         "article_url": article.url,

@@ -9,7 +9,9 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
+from pipeline.items import DiscoveredLinks, FetchedPage
 from spiders.article import ArticleSpider
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,7 @@ def build_settings(db_url: str, overrides: Mapping[str, Any] | None = None) -> S
 def crawl_articles(
     settings: Settings,
     *,
-    on_item: Callable[[Any], None] | None = None,
+    on_item: Callable[[FetchedPage], None] | None = None,
     **spider_args: Any,
 ) -> dict[str, Any]:
     """Fetch articles (``select``/``urls``/``refs`` as :class:`ArticleSpider` takes them);
@@ -38,20 +40,54 @@ def crawl_articles(
     crawler = process.create_crawler(ArticleSpider)
     if on_item is not None:
         crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, **spider_args)
+    failed: list[Failure] = []  # why the crawl could not start: a component refused its settings (UsageError)
+    process.crawl(crawler, **spider_args).addErrback(failed.append)
     process.start()
+    if failed:
+        failed[0].raiseException()
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
 
 
-def discover_sources(settings: Settings, source_ids: list[int] | None = None) -> list[Any]:
+def discover_sources(settings: Settings, source_ids: list[int] | None = None) -> list[DiscoveredLinks]:
     """One discovery pass over the given sources (all when None); returns the DiscoveredLinks items."""
     from spiders.discovery import DiscoverySpider
 
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(DiscoverySpider)
-    found: list[Any] = []
+    found: list[DiscoveredLinks] = []
     crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, source_ids=source_ids or [])
+    failed: list[Failure] = []
+    process.crawl(crawler, source_ids=source_ids or []).addErrback(failed.append)
+    process.start()
+    if failed:
+        failed[0].raiseException()
+    return found
+
+
+def fetch_once(settings: Settings, url: str, render: str | None = None) -> dict[str, Any]:
+    """One page through the crawl's middlewares, stored nowhere: url, final_url, status, html, error."""
+    from spiders.fetch_once import FetchOnceSpider
+
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(FetchOnceSpider)
+    found: list[dict[str, Any]] = []
+    crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, url=url, render=render)
+    process.start()
+    return found[0] if found else {"url": url, "final_url": None, "status": None, "html": None, "error": "no response"}
+
+
+def find_outlet(settings: Settings, url: str, render: str | None = None) -> list[Any]:
+    """Search an outlet from its home page (spiders/outlet.py); returns the probes."""
+    from spiders.outlet import OutletSpider
+
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(OutletSpider)
+    found: list[Any] = []
+    crawler.signals.connect(lambda item, **_: found.extend(item["probes"]), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, url=url, render=render)
     process.start()
     return found

@@ -16,7 +16,7 @@ from scrapy.settings import Settings
 from pipeline import gate
 from pipeline.extract import decode_html, extract, meta_fallback, parse_page, prune_link_blocks
 from pipeline.pipelines import ExtractPipeline
-from spiders.items import FetchedPage
+from pipeline.items import FetchedPage
 from tests.articles import TRUCE_V1, article_page
 from tests.captures import BUNDLE, captures
 

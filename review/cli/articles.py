@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import json
 import logging
-import re
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.diff import word_diff
-from pipeline.kinds import KINDS, SEVERITIES, severity_rank
+from pipeline.items import FetchedPage
+from pipeline.kinds import KINDS
 from review import render
 from review.cli.group import Context, cli, parse_setting, stdout, tracked_article
-from spiders.items import FetchedPage
+from review.cli.options import change_filter
+from review.filters import ChangeFilter
 from spiders.safety import url_problem
-from storage import queries
+from storage import queries, review_queries
 from storage.db import session_scope
 from storage.models import Version
 
@@ -51,6 +52,8 @@ def track(obj: Context, urls: tuple[str, ...]) -> None:
 @click.pass_obj
 def crawl(obj: Context, everything: bool, overrides: tuple[str, ...], limit: int | None, progress: bool | None) -> None:
     """Run one check cycle now: fetch due articles (or --all) and record changes."""
+    from scrapy.exceptions import UsageError
+
     from spiders.runner import build_settings, crawl_articles
 
     settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
@@ -78,52 +81,31 @@ def crawl(obj: Context, everything: bool, overrides: tuple[str, ...], limit: int
 
         def on_item(item: FetchedPage) -> None:
             nonlocal changes
-            outcome = item.extra.get("outcome", "?")
+            outcome = str(item.outcome or "?")
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            changes += len(item.extra.get("change_kinds", ()))
+            changes += len(item.change_kinds)
             bar.update(task, advance=1, note=f"{changes} change(s)")
 
-        crawl_articles(settings, on_item=on_item, refs=refs)
+        try:
+            crawl_articles(settings, on_item=on_item, refs=refs)
+        except UsageError as exc:  # a -s NAME=VALUE a component refused
+            raise click.ClickException(str(exc)) from exc
     summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "no pages processed"
     click.echo(f"checked {sum(outcomes.values())} of {len(refs)}: {summary}; {changes} change(s)")
 
 
-def parse_since(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    m = re.fullmatch(r"(\d+)\s*([smhdw])", value.strip())
-    if m:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
-        return dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(**{unit: int(m.group(1))})
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is neither a duration like 24h nor an ISO date") from exc
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
-
-
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(KINDS)), help="Only these kinds.")
-@click.option(
-    "--min-severity",
-    type=click.Choice(SEVERITIES),
-    default="low",
-    show_default=True,
-    help="Hide less severe records (info = metadata too).",
-)
-@click.option("--since", help="Only changes detected since: 24h, 7d, or an ISO date.")
+@change_filter()
 @click.option("--url", help="Only changes of this article.")
 @click.pass_obj
-def changes(
-    obj: Context, fmt: str, kinds: tuple[str, ...], min_severity: str, since: str | None, url: str | None
-) -> None:
-    """List detected changes."""
-    floor = severity_rank(min_severity)
+def changes(obj: Context, fmt: str, flt: ChangeFilter, url: str | None) -> None:
+    """List detected changes, oldest first."""
     with session_scope(obj.db) as session:
         article_id = tracked_article(session, url).id if url else None
-        rows = queries.list_changes(session, kinds=list(kinds) or None, since=parse_since(since), article_id=article_id)
-        rows = [(c, a) for c, a in rows if severity_rank(c.severity) >= floor]
+        # Every matching change: the command has no paging.
+        query = dataclasses.replace(flt.query(article_id=article_id, newest_first=False), limit=None)
+        rows = review_queries.search_changes(session, query)
         if fmt == "json":
             click.echo(json.dumps([render.change_json(c, a) for c, a in rows], indent=2, ensure_ascii=False))
         else:

@@ -5,22 +5,31 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
 
+from pipeline import jsshell
 from review import render
 from review.cli.group import Context, cli, parse_setting
 from storage.db import session_scope
-from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
-
-if TYPE_CHECKING:
-    from review.alerts import Rule
+from storage.health import articles_with_error
+from storage.models import utcnow
+from storage.schedule import (
+    articles_by_source,
+    articles_by_status,
+    daemon_state,
+    due_count,
+    failing_by_source,
+    next_due_at,
+    upcoming,
+)
+from storage.sources import all_sources
 
 logger = logging.getLogger(__name__)
 
@@ -72,18 +81,20 @@ def run(
 
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
-    alert_rules: list[Rule] = []
+    alerts: Callable[[dt.datetime], str | None] | None = None
     if alerts_path:
-        from review.alerts import RuleError, load_rules
+        from review.alerts import RuleError, alert_round, load_rules
 
         try:
-            alert_rules = load_rules(Path(alerts_path))
+            rules = load_rules(Path(alerts_path))
         except RuleError as exc:
             raise click.ClickException(str(exc)) from None
+        alerts = alert_round(obj.db, rules) if rules else None
     recheck: dict[str, Any] = {}
     daemon_conf: dict[str, Any] = {}
+    retention: dict[str, Any] = {}
     if config_path:
-        recheck, daemon_conf = _apply_config(obj.db, config_path)
+        recheck, daemon_conf, retention = _apply_config(obj.db, config_path)
     options = DaemonOptions(
         db_url=obj.db,
         once=once,
@@ -97,14 +108,15 @@ def run(
         recheck=recheck,
         role=role,
         redis_url=redis_url,
-        alert_rules=alert_rules,
+        alerts=alerts,
+        retention=retention,
     )
     if role == "scheduler" and not obj.db.startswith("postgresql"):
         raise click.ClickException("--role scheduler needs PostgreSQL (leadership is a PostgreSQL advisory lock)")
     raise SystemExit(run_daemon(options))
 
 
-def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     from config import ConfigError, apply_config, load_config
 
     try:
@@ -113,27 +125,19 @@ def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any
         raise click.ClickException(str(exc)) from exc
     with session_scope(db_url) as session:
         apply_config(session, config, path)
-    return dict(config.recheck or {}), dict(config.daemon or {})
+    return dict(config.recheck or {}), dict(config.daemon or {}), dict(config.retention or {})
 
 
 def status_data(db_url: str) -> dict[str, Any]:
     now = utcnow()
     with session_scope(db_url) as session:
-        state = session.get(DaemonState, 1)
-        counts = dict(session.execute(select(Article.status, func.count()).group_by(Article.status)).all())
-        due_filter = (Article.status == ArticleStatus.ACTIVE) & (
-            (Article.next_check_at.is_(None)) | (Article.next_check_at <= now)
-        )
-        due = session.scalar(select(func.count()).where(due_filter)) or 0
-        next_due = session.scalar(select(func.min(Article.next_check_at)).where(Article.status == ArticleStatus.ACTIVE))
-        failing = dict(
-            session.execute(
-                select(Article.source_id, func.count())
-                .where(Article.consecutive_failures > 0)
-                .group_by(Article.source_id)
-            ).all()
-        )
-        per_source = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
+        state = daemon_state(session)
+        counts = articles_by_status(session)
+        due = due_count(session, now)
+        next_due = next_due_at(session)
+        failing = failing_by_source(session)
+        per_source = articles_by_source(session)
+        shells = articles_with_error(session, jsshell.HINT)
         sources = [
             {
                 "id": s.id,
@@ -149,8 +153,10 @@ def status_data(db_url: str) -> dict[str, Any]:
                 "last_error": s.last_error,
                 "failing_articles": failing.get(s.id, 0),
                 "edit_rate": s.edit_rate,
+                "render": s.render or "plain",
+                "hint": f"{shells[s.id]} article(s) {jsshell.HINT}" if s.id in shells else None,
             }
-            for s in session.scalars(select(Source).order_by(Source.id))
+            for s in all_sources(session)
         ]
     daemon: dict[str, Any] = {"status": "never started", "alive": False}
     if state is not None:
@@ -182,7 +188,7 @@ def status_data(db_url: str) -> dict[str, Any]:
         }
     return {
         "daemon": daemon,
-        "articles": {str(k): v for k, v in counts.items()},
+        "articles": counts,
         "due": due,
         "next_due_at": render.iso(next_due),
         "failing_articles": sum(failing.values()),
@@ -233,7 +239,7 @@ def status(obj: Context, fmt: str) -> None:
             s["last_run_at"] or "-",
             s["next_run_at"] or "-",
             str(s["errors"]),
-            Text(s["last_error"] or ""),
+            Text("; ".join(x for x in (s["last_error"], s["hint"]) if x)),
         )
     console.print(table)
 
@@ -249,15 +255,9 @@ def schedule(obj: Context, limit: int, fmt: str) -> None:
     now = utcnow()
     rows: list[dict[str, Any]] = []
     with session_scope(obj.db) as session:
-        state = session.get(DaemonState, 1)
+        state = daemon_state(session)
         policy = RecheckPolicy(time_scale=state.time_scale if state else 1.0)
-        query = (
-            select(Article)
-            .where(Article.status == ArticleStatus.ACTIVE)
-            .order_by(Article.next_check_at.is_(None).desc(), Article.next_check_at)
-            .limit(limit)
-        )
-        for a in session.scalars(query):
+        for a in upcoming(session, limit):
             born = min(a.first_seen_at, a.listed_published_at or a.first_seen_at)
             if a.last_checked_at is None:
                 why = "new: never checked"

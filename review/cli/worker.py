@@ -45,10 +45,10 @@ def worker(obj: Context, redis_url: str, overrides: tuple[str, ...], idle_exit: 
 
     if time_scale is None:  # rechecks are planned on the scheduler's clock
         from storage.db import session_scope
-        from storage.models import DaemonState
+        from storage.schedule import daemon_state
 
         with session_scope(obj.db) as session:
-            state = session.get(DaemonState, 1)
+            state = daemon_state(session)
             time_scale = state.time_scale if state is not None and state.role == "scheduler" else 1.0
     settings = build_settings(
         obj.db,
