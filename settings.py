@@ -95,8 +95,8 @@ REDLINE_MIN_TEXT_RATIO = 0.2
 # once a crawl has extracted REDLINE_EXTRACT_POOL_AFTER pages; N always N; 0 in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = "auto"
 REDLINE_EXTRACT_POOL_AFTER = 20
-# Skip extraction when the page's main region and metadata hash as at the last extraction (pipeline/region.py).
-REDLINE_REGION_KEYS = True
+# Skip extraction when the gate finds the article as the last extraction kept it (pipeline/gate.py).
+REDLINE_GATE = True
 # Fetch private/loopback addresses (tests, the demo, intranets). Also the env
 # variable REDLINE_ALLOW_PRIVATE=1. Off by default: see spiders/safety.py.
 REDLINE_ALLOW_PRIVATE = False
@@ -104,7 +104,7 @@ REDLINE_ALLOW_PRIVATE = False
 REDLINE_TIME_SCALE = 1.0
 # The recheck policy's [recheck] table from redline.toml (pipeline/recheck.py); empty = defaults.
 REDLINE_RECHECK: dict[str, object] = {}
-# Quiet pages (a 304, the same bytes, the same article region) share one transaction
+# Quiet pages (a 304, the same bytes, the gate said unchanged) share one transaction
 # (storage/record.py): up to this many pages, or those that arrived within the wait (seconds).
 # 1 writes every page alone.
 REDLINE_STORE_BATCH = 64

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,9 @@ class Extracted:
     headlines: dict[str, str] = field(default_factory=dict)
     extractor: str = EXTRACTOR
     extractor_version: str = EXTRACTOR_VERSION
+    # (title, date) from trafilatura's metadata pass when the page declared no
+    # headline or date and the pass ran; not part of the article (pipeline/gate.py).
+    meta_fallback: tuple[str | None, str | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_empty(self) -> bool:
@@ -146,8 +149,8 @@ def _meta(metas: Metas, *names: str) -> str | None:
     return None
 
 
-def _json_ld(tree: _Element) -> Iterator[dict[str, Any]]:
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+def _json_ld(scripts: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for script in scripts:
         try:
             data = json.loads(str(script))
         except ValueError:
@@ -164,7 +167,12 @@ def _json_ld(tree: _Element) -> Iterator[dict[str, Any]]:
 
 
 def _ld_article(tree: _Element) -> dict[str, Any]:
-    for item in _json_ld(tree):
+    return ld_article_of(str(s) for s in tree.xpath('//script[@type="application/ld+json"]/text()'))
+
+
+def ld_article_of(scripts: Iterable[str]) -> dict[str, Any]:
+    """The first article item of the page's JSON-LD scripts (their texts), or {}."""
+    for item in _json_ld(scripts):
         kind = item.get("@type")
         kinds = kind if isinstance(kind, list) else [kind]
         if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report")) for k in kinds):
@@ -172,8 +180,8 @@ def _ld_article(tree: _Element) -> dict[str, Any]:
     return {}
 
 
-_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
-_LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "em", "b", "figure"})
+HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "em", "b", "figure"})
 
 
 def _holds_only(parent: _Element, child: _Element) -> bool:
@@ -204,14 +212,12 @@ def prune_link_blocks(tree: _Element, pruned: Pruned | None = None) -> None:
             continue
         node = link
         parent = node.getparent()
-        while parent is not None and parent.tag in _LINK_BLOCK_TAGS and _holds_only(parent, node):
+        while parent is not None and parent.tag in LINK_BLOCK_TAGS and _holds_only(parent, node):
             node, parent = parent, parent.getparent()
         if node is not link or parent is None or parent.tag in ("ul", "ol", "nav"):
             # A linked headline inside a list item is a story teaser: the whole item goes.
             teaser = (
-                next(node.iterancestors("li"), None)
-                if node.tag in _HEADINGS or node.find(".//h3") is not None
-                else None
+                next(node.iterancestors("li"), None) if node.tag in HEADINGS or node.find(".//h3") is not None else None
             )
             doomed.append(("teaser list", teaser) if teaser is not None else ("link block", node))
     for reason, node in doomed:
@@ -242,6 +248,14 @@ _BYLINE_NODES = (
 )
 
 
+# The <meta> names page_facts reads (pipeline/gate.py hashes exactly these).
+BYLINE_METAS = ("author", "article:author", "parsely-author", "sailthru.author")
+SURFACE_METAS = ("og:title", "twitter:title")
+PUBLISHED_METAS = ("article:published_time", "datePublished", "pubdate")
+MODIFIED_METAS = ("article:modified_time", "og:updated_time", "dateModified")
+DATE_METAS = PUBLISHED_METAS + MODIFIED_METAS
+
+
 def _byline(tree: _Element, ld: dict[str, Any], metas: Metas) -> str | None:
     """The author line from the page's own declarations, most explicit first.
 
@@ -252,7 +266,7 @@ def _byline(tree: _Element, ld: dict[str, Any], metas: Metas) -> str | None:
     byline that flickers between fetches would be reported as an edit.
     """
     candidates: list[str] = []
-    meta = _meta(metas, "author", "article:author", "parsely-author", "sailthru.author")
+    meta = _meta(metas, *BYLINE_METAS)
     if meta and not meta.startswith(("http://", "https://")):
         candidates.append(meta)
     if author := _ld_author(ld):
@@ -371,9 +385,8 @@ def page_facts(tree: _Element, ld: dict[str, Any] | None = None) -> PageFacts:
     return PageFacts(
         surfaces=headline_surfaces(tree, ld, metas),
         byline=_byline(tree, ld, metas),
-        published=_meta(metas, "article:published_time", "datePublished", "pubdate") or _ld_str(ld, "datePublished"),
-        modified=_meta(metas, "article:modified_time", "og:updated_time", "dateModified")
-        or _ld_str(ld, "dateModified"),
+        published=_meta(metas, *PUBLISHED_METAS) or _ld_str(ld, "datePublished"),
+        modified=_meta(metas, *MODIFIED_METAS) or _ld_str(ld, "dateModified"),
         canonical=str(canonical[0]).strip() if canonical and canonical[0] else None,
     )
 
@@ -424,14 +437,15 @@ def extract(
     )
     text = override_text or ""
     title = override_title or _best_headline(surfaces, None)
+    fallback = None
     if doc is not None:
         text = override_text or doc.text or ""  # type: ignore[union-attr]
         if not title or not published:
             # trafilatura's own metadata pass costs a quarter of an extraction;
             # most pages declare their headline and date and never need it.
-            meta = extract_metadata(tree, url, _DATE_PARAMS, True, set())
-            title = title or normalise_line(meta.title)
-            published = published or meta.date
+            fallback = _metadata_pass(tree, url)
+            title = title or fallback[0]
+            published = published or fallback[1]
 
     text = _drop_leading_headline(normalise_text(text), {title, *surfaces.values()})
     return Extracted(
@@ -442,4 +456,19 @@ def extract(
         modified_at=normalise_line(modified),
         canonical_url=facts.canonical,
         headlines=surfaces,
+        meta_fallback=fallback,
     )
+
+
+def _metadata_pass(tree: _Element, url: str | None) -> tuple[str | None, str | None]:
+    meta = extract_metadata(tree, url, _DATE_PARAMS, True, set())
+    return normalise_line(meta.title), meta.date
+
+
+def meta_fallback(html: str | bytes, url: str | None) -> tuple[str | None, str | None] | None:
+    """What extraction's metadata pass finds on a page (its tree pruned as extraction prunes it)."""
+    tree = parse_page(html)
+    if tree is None:
+        return None
+    prune_link_blocks(tree)
+    return _metadata_pass(tree, url)

@@ -31,10 +31,10 @@ class FetchedPage:
     fetched_at: dt.datetime | None = None
     # Seconds a 429/503 asked us to wait before the next request.
     retry_after: float | None = None
-    # The main-region key stored at the last extraction (pipeline/region.py).
+    # The gate key stored at the last extraction (pipeline/gate.py).
     previous_region_key: str | None = None
-    # Filled in by ExtractPipeline. same_region: the key still matches, extraction was skipped;
-    # region_key: the key to store (learned or confirmed), None when unknown.
+    # Filled in by ExtractPipeline. same_region: the gate said the article is unchanged and
+    # extraction was skipped; region_key: the gate key to store (learned or confirmed), None when unknown.
     extracted: Extracted | None = None
     extraction_error: str | None = None
     same_region: bool = False

@@ -41,7 +41,7 @@ from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from storage import queries, record, versiontext
 from storage.db import open_database, session_scope, transaction
-from storage.models import utcnow
+from storage.models import CheckOutcome, utcnow
 from storage.record import Decision, Raced
 from storage.sources import source_overrides
 
@@ -93,9 +93,8 @@ def _leave_with(parent: int) -> None:
 class ExtractPipeline:
     """Runs the article extractor on every new 200 response.
 
-    A page whose main region and metadata hash to the key stored at the last
-    extraction skips extraction (pipeline/region.py; ``REDLINE_REGION_KEYS``,
-    on by default). Extraction is most of a first crawl's CPU, so it can run in
+    A page the gate calls unchanged since the last extraction skips extraction
+    (pipeline/gate.py; ``REDLINE_GATE``, on by default). Extraction is most of a first crawl's CPU, so it can run in
     worker processes while this one keeps fetching and storing
     (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) extracts here until
     the crawl has extracted ``REDLINE_EXTRACT_POOL_AFTER`` pages (20), then
@@ -133,7 +132,7 @@ class ExtractPipeline:
         return cls(
             setting(settings, "REDLINE_SITE_OVERRIDES", settings.getdict),
             None if processes == "auto" else int(processes),
-            setting(settings, "REDLINE_REGION_KEYS", settings.getbool),
+            setting(settings, "REDLINE_GATE", settings.getbool),
             setting(settings, "REDLINE_EXTRACT_POOL_AFTER", settings.getint, lambda n: n >= 0, "a number of pages"),
             settings.get("REDLINE_DB"),
         )
@@ -304,7 +303,7 @@ def record_quiet(
 class StorePipeline:
     """Writes each page's check, version and changes in one transaction.
 
-    Quiet pages (a 304, the same bytes, the same article region) are queued
+    Quiet pages (a 304, the same bytes, the gate said unchanged) are queued
     and written together (storage/record.py): up to ``REDLINE_STORE_BATCH``
     pages (1 writes every page alone) or whatever arrived within
     ``REDLINE_STORE_BATCH_WAIT`` seconds share one transaction. Either way a
@@ -339,6 +338,10 @@ class StorePipeline:
             return item
         decision = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
         self.stats.inc_value(f"redline/checks/{decision.outcome.value}")
+        if decision.outcome == CheckOutcome.UNCHANGED:
+            # How it was known: the same bytes, the gate, or a full extraction.
+            how = "same_body" if item.same_body else "gate" if item.same_region else "extracted"
+            self.stats.inc_value(f"redline/unchanged/{how}")
         for kind in decision.change_kinds:
             self.stats.inc_value(f"redline/changes/{kind}")
         item.outcome, item.change_kinds = decision.outcome, decision.change_kinds

@@ -1,7 +1,7 @@
 """Quiet pages: fetches that say the article is as it was.
 
-Most rechecks learn nothing new: a 304, the same bytes again, or the same
-article region in new furniture. Their decision (pipeline/outcome.py) is a
+Most rechecks learn nothing new: a 304, the same bytes again, or new
+furniture around an article the gate (pipeline/gate.py) found as it was. Their decision (pipeline/outcome.py) is a
 check row and the article's next check time, so StorePipeline writes them many
 to a transaction (storage/record.py ``apply_batch``).
 """
@@ -13,7 +13,7 @@ from pipeline.items import FetchedPage
 
 def is_quiet(page: FetchedPage) -> bool:
     """A page that says the article is as it was: a 304, or a 200 whose bytes
-    or article region match the last fetch (no extraction was needed)."""
+    match the last fetch or that the gate called unchanged (no extraction was needed)."""
     if page.error or page.extraction_error or page.retry_after:
         return False
     if page.http_status == 304:

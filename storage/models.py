@@ -112,7 +112,7 @@ class Article(Base):
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
     body_hash: Mapped[str | None] = mapped_column(String(40))  # sha1 of the last 200 body
-    # "<sha1> <xpath>" of the article's main region at the last extraction (pipeline/region.py).
+    # The gate key of the last extraction (pipeline/gate.py); "-" when the page could not be placed.
     region_key: Mapped[str | None] = mapped_column(String(1024))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -227,7 +227,8 @@ def apply(session: Session, opened: Opened, decision: Decision) -> None:
 
 def _add_version(session: Session, opened: Opened, new: NewVersion) -> None:
     article = opened.article
-    reverts_to = queries.version_with_hash(session, article.id, new.content_hash)
+    # A first version reverts to nothing: no query (a first crawl stores thousands).
+    reverts_to = queries.version_with_hash(session, article.id, new.content_hash) if article.version_count else None
     version = queries.add_version(
         session, article, previous=opened.latest, reverts_to=reverts_to, **_row(new, exclude=("seq", "raw"))
     )

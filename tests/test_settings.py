@@ -53,7 +53,7 @@ BAD = [
     ("store", "REDLINE_RECHECK", {"jitter": "lots"}),
     ("extract", "REDLINE_EXTRACT_PROCESSES", "two"),
     ("extract", "REDLINE_EXTRACT_POOL_AFTER", "soon"),
-    ("extract", "REDLINE_REGION_KEYS", "perhaps"),
+    ("extract", "REDLINE_GATE", "perhaps"),
     ("extract", "REDLINE_SITE_OVERRIDES", "{not json"),
     ("discovery", "REDLINE_TIME_SCALE", "fast"),
     ("safety", "REDLINE_ALLOW_PRIVATE", "perhaps"),
@@ -91,7 +91,7 @@ def test_a_value_given_is_the_value_used(tmp_path: Path) -> None:
     )
     assert (store.batch_size, store.batch_wait, store.rules.min_ratio, store.rules.keep_raw) == (8, 0.5, 0.3, False)
     assert (store.rules.policy.time_scale, store.rules.policy.jitter) == (60.0, 0.0)
-    assert _build("extract", tmp_path, REDLINE_EXTRACT_POOL_AFTER="3", REDLINE_REGION_KEYS="0").after == 3
+    assert _build("extract", tmp_path, REDLINE_EXTRACT_POOL_AFTER="3", REDLINE_GATE="0").after == 3
 
 
 def test_a_setting_missing_from_settings_py_says_so() -> None:
