@@ -17,9 +17,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pipeline.durations import parse_duration
+from pipeline.overrides import overrides_problem
 from spiders.safety import url_problem
 from spiders.source_kinds import SOURCE_KINDS
 from storage.sources import add_source, all_sources, remove_source
+
+# Not a parser but the outlet search (spiders/outlet.py), which chooses one of them.
+AUTO = "auto"
 
 
 class ConfigError(ValueError):
@@ -35,6 +39,7 @@ class SourceConfig:
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     overrides: dict[str, Any] | None = None
+    render: str | None = None  # None: plain HTTP; "browser": headless Chromium (spiders/browser.py)
 
 
 @dataclass
@@ -43,6 +48,7 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     recheck: dict[str, Any] = field(default_factory=dict)
     daemon: dict[str, Any] = field(default_factory=dict)
+    retention: dict[str, Any] = field(default_factory=dict)  # seconds, storage/retention.py
 
 
 class _Lines:
@@ -83,7 +89,8 @@ def _regexes(value: Any, where: _Lines, i: int, key: str) -> list[str]:
     return list(value)
 
 
-SOURCE_KEYS = {"url", "kind", "name", "every", "allow", "deny", "overrides"}
+SOURCE_KEYS = {"url", "kind", "name", "every", "allow", "deny", "overrides", "render"}
+RENDERS = ("plain", "browser")
 RECHECK_KEYS = {
     "ladder",
     "retire_after",
@@ -96,6 +103,7 @@ RECHECK_KEYS = {
     "max_backoff",
 }
 DAEMON_KEYS = {"metrics_port", "batch_size", "database"}
+RETENTION_KEYS = {"checks"}
 
 
 def load_config(path: str | Path) -> Config:
@@ -113,8 +121,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}:{line}: not valid TOML: {exc}") from None
     where = _Lines(path, text)
     for key in data:
-        if key not in ("sources", "recheck", "daemon"):
-            raise where.error(key, None, key, "unknown table (expected sources, recheck, daemon)")
+        if key not in ("sources", "recheck", "daemon", "retention"):
+            raise where.error(key, None, key, "unknown table (expected sources, recheck, daemon, retention)")
     config = Config(path)
     sources = data.get("sources", [])
     if not isinstance(sources, list):
@@ -132,10 +140,9 @@ def load_config(path: str | Path) -> Config:
         if problem := url_problem(url, resolve=False):
             raise where.error("sources", "url", f"{label}.url", problem, i)
         kind = raw.get("kind")
-        if kind not in SOURCE_KINDS:
-            raise where.error(
-                "sources", "kind", f"{label}.kind", f"expected one of {', '.join(SOURCE_KINDS)}, got {kind!r}", i
-            )
+        if kind not in SOURCE_KINDS and kind != AUTO:
+            kinds = ", ".join([*SOURCE_KINDS, AUTO])
+            raise where.error("sources", "kind", f"{label}.kind", f"expected one of {kinds}, got {kind!r}", i)
         try:
             every = parse_duration(raw.get("every", "10m"))
         except ValueError:
@@ -146,8 +153,13 @@ def load_config(path: str | Path) -> Config:
         if name is not None and not isinstance(name, str):
             raise where.error("sources", "name", f"{label}.name", "expected a string", i)
         overrides = raw.get("overrides")
-        if overrides is not None and not isinstance(overrides, dict):
-            raise where.error("sources", "overrides", f"{label}.overrides", "expected a table", i)
+        if overrides is not None and (problem := overrides_problem(overrides)):
+            raise where.error("sources", "overrides", f"{label}.overrides", problem, i)
+        render = raw.get("render", "plain")
+        if render not in RENDERS:
+            raise where.error(
+                "sources", "render", f"{label}.render", f"expected one of {', '.join(RENDERS)}, got {render!r}", i
+            )
         config.sources.append(
             SourceConfig(
                 url,
@@ -157,6 +169,7 @@ def load_config(path: str | Path) -> Config:
                 _regexes(raw.get("allow", []), where, i, "allow"),
                 _regexes(raw.get("deny", []), where, i, "deny"),
                 overrides,
+                None if render == "plain" else render,
             )
         )
     urls = [s.url for s in config.sources]
@@ -165,7 +178,21 @@ def load_config(path: str | Path) -> Config:
             raise where.error("sources", "url", f"sources[{i + 1}].url", "listed twice", i)
     config.recheck = _recheck(data.get("recheck", {}), where)
     config.daemon = _daemon(data.get("daemon", {}), where)
+    config.retention = _retention(data.get("retention", {}), where)
     return config
+
+
+def _retention(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        label = f"retention.{key}"
+        if key not in RETENTION_KEYS:
+            raise where.error("retention", key, label, f"unknown key (expected {', '.join(sorted(RETENTION_KEYS))})")
+        try:
+            out[key] = parse_duration(value)
+        except ValueError:
+            raise where.error("retention", key, label, f'expected a duration like "90d", got {value!r}') from None
+    return out
 
 
 def _recheck(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:
@@ -232,8 +259,11 @@ def apply_config(session: Session, config: Config, path: str | Path) -> dict[str
             counts["added"] += 1
         elif source.from_config == origin:
             counts["updated"] += 1
+        if source.kind != sc.kind:  # what an earlier "auto" found no longer applies
+            source.found_url = source.found_kind = source.found_why = None
         source.kind, source.name, source.every_seconds = sc.kind, sc.name, int(sc.every)
         source.allow, source.deny, source.overrides = sc.allow or None, sc.deny or None, sc.overrides
+        source.render = sc.render
         source.from_config = origin
     listed = {s.url for s in config.sources}
     for url, source in existing.items():

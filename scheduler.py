@@ -9,7 +9,8 @@ One long-lived process runs Scrapy's asyncio reactor; APScheduler 3.x's
                    through ``AsyncCrawlerRunner`` each time), with a per-domain budget;
 ``housekeeping``   every 30 s: sync source jobs with the database, outlet edit
                    rates, the heartbeat that ``redline status`` reads, metrics gauges;
-                   a sampled ``redline verify`` and a SQLite checkpoint (docs/evidence.md).
+                   a sampled ``redline verify`` and a SQLite checkpoint (docs/evidence.md);
+                   once an hour, the ``[retention]`` policy (storage/retention.py).
 
 Every job has ``max_instances=1`` and ``coalesce=True``: a slow cycle delays
 the next instead of stacking copies. A job that raises is logged and counted
@@ -54,6 +55,8 @@ HOUSEKEEPING_EVERY = 30.0
 ALERTS_EVERY = 60.0  # seconds between alert rounds, with --alerts (divided by the time scale)
 ALERTS_LOOKBACK = dt.timedelta(hours=24)  # changes older than this are never announced
 MIN_INTERVAL = 0.5  # however fast the clock, jobs never spin faster than this
+PRUNE_EVERY = 3600.0  # seconds between retention passes (divided by the time scale)
+PRUNE_BATCHES = 20  # at most this many batches of old checks a pass: a first prune of months spreads out
 STOP_GRACE = 20.0  # seconds the cycle in flight gets after SIGTERM before its crawlers are stopped
 VERIFY_SAMPLE = 20  # versions re-hashed (text chain and WARC records) at each housekeeping
 CHECKPOINT_BUSY_MS = 1000  # a housekeeping checkpoint waits no longer for the crawl's writes
@@ -75,6 +78,7 @@ class DaemonOptions:
     # One alert round (`redline run --alerts`, review/alerts.py:alert_round): sends what is due
     # for the changes detected since the given time; returns a line to log, or None.
     alerts: Callable[[dt.datetime], str | None] | None = None
+    retention: dict[str, Any] = field(default_factory=dict)  # the [retention] config table
 
 
 class Daemon:
@@ -102,6 +106,10 @@ class Daemon:
         self.exit_code = 0
         self.leader: Any = None
         self.redis: Any = None
+        from storage.retention import RetentionPolicy
+
+        self.retention = RetentionPolicy.from_mapping(options.retention)
+        self.next_prune = 0.0  # time.monotonic() of the next retention pass
 
     def every(self, seconds: float) -> float:
         return max(MIN_INTERVAL, seconds / self.opts.time_scale)
@@ -183,6 +191,7 @@ class Daemon:
         for _ in range(100):
             if not await self.recheck():
                 break
+        await self.retain()
 
     async def recheck(self) -> int:
         """Fetch one batch of due articles (or, as the leader, hand it to the workers)."""
@@ -241,6 +250,9 @@ class Daemon:
         if self.opts.role == "scheduler":
             self.leader.try_acquire()
         await asyncio.to_thread(self.keep_evidence)
+        if time.monotonic() >= self.next_prune:
+            self.next_prune = time.monotonic() + self.every(PRUNE_EVERY)
+            await self.retain()
 
     def keep_evidence(self) -> None:
         """A sample of `redline verify`, reported in the state and the metrics; then a checkpoint."""
@@ -258,6 +270,24 @@ class Daemon:
         for problem in report.problems:
             logger.error("verify: %s", problem.line())
         checkpoint(self.db_url, busy_ms=CHECKPOINT_BUSY_MS)
+
+    async def retain(self) -> int:
+        """One retention pass: old checks go, versions and the checks that made them stay."""
+        if self.opts.role == "scheduler" and not self.leader.held:
+            return 0
+        from storage.db import transaction
+        from storage.retention import prune_checks
+
+        before = self.retention.cutoff()
+        total = 0
+        for _ in range(PRUNE_BATCHES):
+            deleted = await asyncio.to_thread(transaction, self.db_url, lambda s: prune_checks(s, before))
+            total += deleted
+            if not deleted:
+                break
+        if total:
+            logger.info("retention: deleted %d check(s) from before %s", total, before.isoformat(timespec="seconds"))
+        return total
 
     # -- helpers ----------------------------------------------------------------------------
     def due_batch(self) -> list[ArticleRef]:

@@ -135,7 +135,3 @@ def _merge(diffs: list[tuple[int, str]]) -> list[Segment]:
         elif text:
             segments.append(Segment(_OPS[op], text))
     return segments
-
-
-def has_changes(segments: list[Segment]) -> bool:
-    return any(s.op != "equal" for s in segments)

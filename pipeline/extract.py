@@ -25,7 +25,6 @@ from trafilatura.utils import decode_file
 from pipeline.bylines import byline_names
 from pipeline.normalise import normalise_line, normalise_text
 from pipeline.sentences import comparable
-from storage.sites import domains_of
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +74,6 @@ class SiteOverrides:
         )
 
 
-def overrides_for(url: str, table: Mapping[str, Any]) -> SiteOverrides | None:
-    """The overrides ``table`` holds for the site of ``url``, or for its nearest parent domain."""
-    for name in domains_of(url):
-        if name in table:
-            return SiteOverrides.from_mapping(table[name])
-    return None
-
-
 @dataclass
 class Extracted:
     title: str | None
@@ -122,6 +113,9 @@ def _text_of(nodes: list[Any]) -> str:
             parts.append(node.text_content())
     return "\n".join(parts)
 
+
+# (reason, text) of each block extraction dropped, for `redline inspect` (pipeline/inspect.py).
+Pruned = list[tuple[str, str]]
 
 _META_ATTRS = ("property", "name", "itemprop")
 # (attribute, its value) -> the content of the first <meta> that declares it with a content.
@@ -197,12 +191,13 @@ def _holds_only(parent: _Element, child: _Element) -> bool:
     return True
 
 
-def prune_link_blocks(tree: _Element) -> None:
+def prune_link_blocks(tree: _Element, pruned: Pruned | None = None) -> None:
     """Drop blocks made only of a link: navigation items, "most read" and
     related-story rails, tag lists. Their text changes with other articles, so
     they must never reach the body. A link inside prose keeps its sentence.
-    The page's headline surfaces are read before this runs."""
-    doomed = []
+    The page's headline surfaces are read before this runs. ``pruned``, when
+    given, receives (reason, text) of each dropped block (`redline inspect`)."""
+    doomed: list[tuple[str, _Element]] = []
     for link in tree.iter("a"):
         text = link.text_content().strip()
         if not text:
@@ -218,9 +213,11 @@ def prune_link_blocks(tree: _Element) -> None:
                 if node.tag in _HEADINGS or node.find(".//h3") is not None
                 else None
             )
-            doomed.append(teaser if teaser is not None else node)
-    for node in doomed:
+            doomed.append(("teaser list", teaser) if teaser is not None else ("link block", node))
+    for reason, node in doomed:
         if node.getparent() is not None:
+            if pruned is not None:
+                pruned.append((reason, normalise_line(" ".join(node.itertext())) or ""))
             node.drop_tree()
 
 
@@ -381,9 +378,12 @@ def page_facts(tree: _Element, ld: dict[str, Any] | None = None) -> PageFacts:
     )
 
 
-def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
+def extract(
+    html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None, pruned: Pruned | None = None
+) -> Extracted:
     """Extract the article from a page. Never raises on odd HTML: an unreadable
-    page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
+    page is an :class:`Extracted` with empty text (an ``empty_extraction``).
+    ``pruned`` collects (reason, text) of every block pruned before trafilatura."""
     tree = parse_page(html)
     if tree is None:
         return Extracted(title=None, byline=None, text="")
@@ -392,6 +392,10 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         for selector in overrides.remove:
             for node in _select(tree, selector):
                 if not isinstance(node, str) and node.getparent() is not None:
+                    if pruned is not None:
+                        pruned.append(
+                            (f"removed by override {selector!r}", normalise_line(" ".join(node.itertext())) or "")
+                        )
                     node.getparent().remove(node)
 
     # Everything read from the markup is read before pruning and trafilatura:
@@ -407,7 +411,7 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         if overrides.byline:
             byline = _clean_byline(_text_of(_select(tree, overrides.byline))) or byline
 
-    prune_link_blocks(tree)
+    prune_link_blocks(tree, pruned)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 Ladder = tuple[tuple[dt.timedelta, dt.timedelta], ...]
@@ -50,7 +50,6 @@ class RecheckPolicy:
     max_backoff: dt.timedelta = dt.timedelta(hours=12)
     domain_budget: int = 60  # at most this many checks per domain per batch (the daemon applies it)
     time_scale: float = 1.0
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, *, time_scale: float = 1.0) -> RecheckPolicy:

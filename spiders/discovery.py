@@ -3,7 +3,7 @@
 :class:`DiscoverySpider` fetches the sources and parses each with the parser
 its kind names in spiders/source_kinds.py; it yields one
 :class:`~pipeline.items.DiscoveredLinks` per source run, failures included, for
-:class:`pipeline.discovered.DiscoveryPipeline` to store.
+:class:`spiders.discovered.DiscoveryPipeline` to store.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipeline.items import DiscoveredLinks
-from spiders.article import describe_failure
+from spiders.article import describe_failure, render_meta
+from spiders.outlet import OutletSearch, candidates, choose
 from spiders.source_kinds import SOURCE_KINDS, parse_feed, parse_front, parse_sitemap
 from storage.db import open_database, session_scope
 from storage.sources import sources_to_read
@@ -47,11 +48,21 @@ class DiscoverySpider(scrapy.Spider):
         db = open_database(self.settings.get("REDLINE_DB"))
         with session_scope(db) as session:
             sources = [
-                (s.id, s.url, s.kind, list(s.allow or []), list(s.deny or []))
+                (s.id, s.url, s.kind, list(s.allow or []), list(s.deny or []), s.render, s.found_url, s.found_kind)
                 for s in sources_to_read(session, self.source_ids)
             ]
-        for source_id, url, kind, allow, deny in sources:
+        for source_id, url, kind, allow, deny, render, found_url, found_kind in sources:
+            if kind == "auto" and not (found_url and found_kind):
+                # First run: search the outlet, read what it chose (spiders/outlet.py).
+                search = OutletSearch(url, render, {"source_id": source_id})
+                for request in self._searching(search, search.start()):
+                    yield request
+                continue
+            if kind == "auto":
+                url, kind = str(found_url), str(found_kind)
             meta = {"source_id": source_id, "kind": kind, "allow": allow, "deny": deny, "depth": 0, "found": []}
+            if kind == "front":
+                meta.update(render_meta(render))  # a front page built by script; feeds and sitemaps are data
             yield scrapy.Request(url, callback=self.parse, errback=self.failed, dont_filter=True, meta=meta)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
@@ -77,6 +88,26 @@ class DiscoverySpider(scrapy.Spider):
                 yield scrapy.Request(child, callback=self.parse_child, errback=self.child_failed, meta=child_meta)
             return
         yield DiscoveredLinks(meta["source_id"], links=links, http_status=200)
+
+    def _searching(self, search: OutletSearch, requests: list[scrapy.Request]) -> Any:
+        for request in requests:
+            yield request.replace(callback=self.parse_search, errback=self.search_failed)
+        if search.done:
+            chosen, why = choose(candidates(search.probes))
+            source_id = search.meta["source_id"]
+            if chosen is None:
+                yield DiscoveredLinks(source_id, error=f"kind auto: {why}")
+            else:
+                yield DiscoveredLinks(source_id, chosen.links, 200, resolved=(chosen.url, chosen.kind, why))
+
+    def parse_search(self, response: Response, **kwargs: Any) -> Any:
+        search = response.meta["search"]
+        yield from self._searching(search, search.answered(response))
+
+    def search_failed(self, failure: Failure) -> Any:
+        search = failure.request.meta["search"]  # type: ignore[attr-defined]
+        search.failed(failure)
+        yield from self._searching(search, [])
 
     def parse_child(self, response: Response, **kwargs: Any) -> Any:
         pending = response.meta["pending"]

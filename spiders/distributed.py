@@ -68,6 +68,8 @@ def request_payload(ref: ArticleRef, lease: str) -> str:
                 "last_modified": ref.last_modified,
                 "body_hash": ref.body_hash,
                 "region_key": ref.region_key,
+                "render": ref.render,
+                "source_id": ref.source_id,
                 "lease": lease,
             },
         }
@@ -173,6 +175,8 @@ class RedisArticleSpider(RedisMixin, ArticleSpider):
                 meta.get("last_modified"),
                 meta.get("body_hash"),
                 meta.get("region_key"),
+                meta.get("render"),
+                meta.get("source_id"),
             )
         except (ValueError, KeyError, TypeError) as exc:
             logger.error("dropped a malformed queue entry %r: %s", data[:200], exc)

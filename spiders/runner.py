@@ -9,6 +9,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
 from pipeline.items import DiscoveredLinks, FetchedPage
 from spiders.article import ArticleSpider
@@ -39,8 +40,11 @@ def crawl_articles(
     crawler = process.create_crawler(ArticleSpider)
     if on_item is not None:
         crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, **spider_args)
+    failed: list[Failure] = []  # why the crawl could not start: a component refused its settings (UsageError)
+    process.crawl(crawler, **spider_args).addErrback(failed.append)
     process.start()
+    if failed:
+        failed[0].raiseException()
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
 
 
@@ -53,6 +57,37 @@ def discover_sources(settings: Settings, source_ids: list[int] | None = None) ->
     crawler = process.create_crawler(DiscoverySpider)
     found: list[DiscoveredLinks] = []
     crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, source_ids=source_ids or [])
+    failed: list[Failure] = []
+    process.crawl(crawler, source_ids=source_ids or []).addErrback(failed.append)
+    process.start()
+    if failed:
+        failed[0].raiseException()
+    return found
+
+
+def fetch_once(settings: Settings, url: str, render: str | None = None) -> dict[str, Any]:
+    """One page through the crawl's middlewares, stored nowhere: url, final_url, status, html, error."""
+    from spiders.fetch_once import FetchOnceSpider
+
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(FetchOnceSpider)
+    found: list[dict[str, Any]] = []
+    crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, url=url, render=render)
+    process.start()
+    return found[0] if found else {"url": url, "final_url": None, "status": None, "html": None, "error": "no response"}
+
+
+def find_outlet(settings: Settings, url: str, render: str | None = None) -> list[Any]:
+    """Search an outlet from its home page (spiders/outlet.py); returns the probes."""
+    from spiders.outlet import OutletSpider
+
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(OutletSpider)
+    found: list[Any] = []
+    crawler.signals.connect(lambda item, **_: found.extend(item["probes"]), signal=signals.item_scraped, weak=False)
+    process.crawl(crawler, url=url, render=render)
     process.start()
     return found

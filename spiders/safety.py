@@ -83,7 +83,9 @@ class SafeTargetsMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargetsMiddleware:
-        allow = crawler.settings.getbool("REDLINE_ALLOW_PRIVATE") or private_allowed()
+        from pipeline.pipelines import setting  # here: the CLI imports url_problem without Scrapy's pipelines
+
+        allow = setting(crawler.settings, "REDLINE_ALLOW_PRIVATE", crawler.settings.getbool) or private_allowed()
         return cls(allow)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:

@@ -63,7 +63,7 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # a key of spiders/source_kinds.py:SOURCE_KINDS
+    kind: Mapped[str] = mapped_column(String(16))  # a key of spiders/source_kinds.py:SOURCE_KINDS, or auto
     name: Mapped[str | None] = mapped_column(String(200))
     every_seconds: Mapped[int] = mapped_column(Integer, default=600)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -81,6 +81,12 @@ class Source(Base):
     from_config: Mapped[str | None] = mapped_column(String(1024))
     # Share of this source's articles ever revised; quiet outlets are checked less (pipeline/recheck.py).
     edit_rate: Mapped[float | None] = mapped_column(Float)
+    # How its pages are fetched: None (plain HTTP) or "browser" (headless Chromium, spiders/browser.py).
+    render: Mapped[str | None] = mapped_column(String(16))
+    # kind "auto": what the outlet search chose to read (spiders/outlet.py), and why.
+    found_url: Mapped[str | None] = mapped_column(String(2048))
+    found_kind: Mapped[str | None] = mapped_column(String(16))
+    found_why: Mapped[str | None] = mapped_column(Text)
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
@@ -89,7 +95,7 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_due", "status", "next_check_at"),
-        # A site's most recently checked articles (pipeline/background.py), without a scan.
+        # A site's most recently checked articles (storage/record.py site_history), without a scan.
         Index("ix_articles_host_checked", "host", "last_checked_at", "id"),
     )
 
@@ -115,6 +121,8 @@ class Article(Base):
     listed_headline: Mapped[str | None] = mapped_column(Text)
     listed_published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When it was first found gone (404/410) this time; its recheck ladder counts from here.
+    gone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     source: Mapped[Source | None] = relationship(back_populates="articles")
     versions: Mapped[list[Version]] = relationship(
@@ -238,7 +246,10 @@ class WarcRecord(Base):
 
 class Check(Base):
     __tablename__ = "checks"
-    __table_args__ = (Index("ix_checks_article_at", "article_id", "checked_at"),)
+    __table_args__ = (
+        Index("ix_checks_article_at", "article_id", "checked_at"),
+        Index("ix_checks_checked_at", "checked_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))

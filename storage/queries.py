@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage import versiontext
-from storage.models import Article, ArticleStatus, Change, Check, Version, host_of, load_texts, utcnow
+from storage.models import Article, ArticleStatus, Change, Check, Source, Version, host_of, load_texts, utcnow
 from storage.schedule import due
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,9 @@ class ArticleRef:
     last_modified: str | None
     body_hash: str | None = None
     region_key: str | None = None
+    # Its source's render mode: "browser" fetches it through headless Chromium (spiders/browser.py).
+    render: str | None = None
+    source_id: int | None = None
 
 
 def get_or_create_article(session: Session, url: str, source_id: int | None = None) -> tuple[Article, bool]:
@@ -61,9 +64,20 @@ def articles_to_check(
 ) -> list[ArticleRef]:
     """Articles due for a check (or every active one), most overdue first."""
     now = now or utcnow()
-    query = select(
-        Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash, Article.region_key
-    ).where(Article.status != ArticleStatus.RETIRED)
+    query = (
+        select(
+            Article.id,
+            Article.url,
+            Article.etag,
+            Article.last_modified,
+            Article.body_hash,
+            Article.region_key,
+            Source.render,
+            Article.source_id,
+        )
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(Article.status != ArticleStatus.RETIRED)
+    )
     if urls is not None:
         query = query.where(Article.url.in_(list(urls)))
     elif not everything:

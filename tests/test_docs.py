@@ -50,6 +50,7 @@ NETWORK = {
     ("alerts", "run"): "sends to the documented webhooks and mailboxes",
     ("sources", "add"): "resolves the source's host name",
     ("track",): "resolves the article's host name",
+    ("inspect",): "fetches the page",
 }
 
 RULES = """[[rule]]

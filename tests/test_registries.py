@@ -34,7 +34,8 @@ def test_every_notifier_has_its_docs_row(kind: str) -> None:
 
 def test_the_cli_offers_the_registered_kinds_with_their_help() -> None:
     kind = next(p for p in sources_add.params if p.name == "kind")
-    assert list(kind.type.choices) == list(SOURCE_KINDS)  # type: ignore[attr-defined]
+    # Every registered kind, then auto: the outlet search that picks one (spiders/outlet.py).
+    assert list(kind.type.choices) == [*SOURCE_KINDS, "auto"]  # type: ignore[attr-defined]
     assert all(k.help[1:].rstrip(".") in (kind.help or "") for k in SOURCE_KINDS.values())
 
 
@@ -71,7 +72,7 @@ def test_a_decorated_parser_is_a_kind_for_config_and_discovery(tmp_path: Path, l
 def test_an_unregistered_kind_is_refused_by_config(tmp_path: Path) -> None:
     path = tmp_path / "redline.toml"
     path.write_text('[[sources]]\nurl = "https://courier.example/list.txt"\nkind = "lines"\n')
-    with pytest.raises(ConfigError, match="expected one of feed, sitemap, front, got 'lines'"):
+    with pytest.raises(ConfigError, match="expected one of feed, sitemap, front, auto, got 'lines'"):
         load_config(path)
 
 

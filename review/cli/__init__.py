@@ -8,7 +8,18 @@ a traceback.
 
 from __future__ import annotations
 
-from review.cli import articles, daemon, demo, evidence, reports, serve, sources, worker  # noqa: F401  (they register)
+from review.cli import (  # noqa: F401  (they register)
+    articles,
+    daemon,
+    demo,
+    evidence,
+    inspect_page,
+    prune,
+    reports,
+    serve,
+    sources,
+    worker,
+)
 from review.cli.group import Context, cli
 
 __all__ = ["Context", "cli", "main"]

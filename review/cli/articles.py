@@ -52,6 +52,8 @@ def track(obj: Context, urls: tuple[str, ...]) -> None:
 @click.pass_obj
 def crawl(obj: Context, everything: bool, overrides: tuple[str, ...], limit: int | None, progress: bool | None) -> None:
     """Run one check cycle now: fetch due articles (or --all) and record changes."""
+    from scrapy.exceptions import UsageError
+
     from spiders.runner import build_settings, crawl_articles
 
     settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
@@ -79,12 +81,15 @@ def crawl(obj: Context, everything: bool, overrides: tuple[str, ...], limit: int
 
         def on_item(item: FetchedPage) -> None:
             nonlocal changes
-            outcome = item.extra.get("outcome", "?")
+            outcome = str(item.outcome or "?")
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            changes += len(item.extra.get("change_kinds", ()))
+            changes += len(item.change_kinds)
             bar.update(task, advance=1, note=f"{changes} change(s)")
 
-        crawl_articles(settings, on_item=on_item, refs=refs)
+        try:
+            crawl_articles(settings, on_item=on_item, refs=refs)
+        except UsageError as exc:  # a -s NAME=VALUE a component refused
+            raise click.ClickException(str(exc)) from exc
     summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "no pages processed"
     click.echo(f"checked {sum(outcomes.values())} of {len(refs)}: {summary}; {changes} change(s)")
 

@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pipeline import jsshell
 from review import render
 from review.cli.group import Context, cli, parse_setting
 from storage.db import session_scope
+from storage.health import articles_with_error
 from storage.models import utcnow
 from storage.schedule import (
     articles_by_source,
@@ -90,8 +92,9 @@ def run(
         alerts = alert_round(obj.db, rules) if rules else None
     recheck: dict[str, Any] = {}
     daemon_conf: dict[str, Any] = {}
+    retention: dict[str, Any] = {}
     if config_path:
-        recheck, daemon_conf = _apply_config(obj.db, config_path)
+        recheck, daemon_conf, retention = _apply_config(obj.db, config_path)
     options = DaemonOptions(
         db_url=obj.db,
         once=once,
@@ -106,13 +109,14 @@ def run(
         role=role,
         redis_url=redis_url,
         alerts=alerts,
+        retention=retention,
     )
     if role == "scheduler" and not obj.db.startswith("postgresql"):
         raise click.ClickException("--role scheduler needs PostgreSQL (leadership is a PostgreSQL advisory lock)")
     raise SystemExit(run_daemon(options))
 
 
-def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     from config import ConfigError, apply_config, load_config
 
     try:
@@ -121,7 +125,7 @@ def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any
         raise click.ClickException(str(exc)) from exc
     with session_scope(db_url) as session:
         apply_config(session, config, path)
-    return dict(config.recheck or {}), dict(config.daemon or {})
+    return dict(config.recheck or {}), dict(config.daemon or {}), dict(config.retention or {})
 
 
 def status_data(db_url: str) -> dict[str, Any]:
@@ -133,6 +137,7 @@ def status_data(db_url: str) -> dict[str, Any]:
         next_due = next_due_at(session)
         failing = failing_by_source(session)
         per_source = articles_by_source(session)
+        shells = articles_with_error(session, jsshell.HINT)
         sources = [
             {
                 "id": s.id,
@@ -148,6 +153,8 @@ def status_data(db_url: str) -> dict[str, Any]:
                 "last_error": s.last_error,
                 "failing_articles": failing.get(s.id, 0),
                 "edit_rate": s.edit_rate,
+                "render": s.render or "plain",
+                "hint": f"{shells[s.id]} article(s) {jsshell.HINT}" if s.id in shells else None,
             }
             for s in all_sources(session)
         ]
@@ -232,7 +239,7 @@ def status(obj: Context, fmt: str) -> None:
             s["last_run_at"] or "-",
             s["next_run_at"] or "-",
             str(s["errors"]),
-            Text(s["last_error"] or ""),
+            Text("; ".join(x for x in (s["last_error"], s["hint"]) if x)),
         )
     console.print(table)
 
