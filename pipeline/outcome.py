@@ -159,11 +159,12 @@ def decide(
             if page.extracted is not None or page.same_region:
                 after.region_key = page.region_key
         if page.final_url and page.final_url != page.url:
-            if after.final_url and after.final_url != page.final_url and seq is not None:
+            # Where the article was last read: its last redirect target, else its own URL,
+            # so the first redirect of a published article is a move too.
+            previous = after.final_url or page.url
+            if previous != page.final_url and seq is not None:
                 changes.append(
-                    ChangeRow(
-                        seq, seq, now, "redirected", after.final_url, page.final_url, KINDS["redirected"].severity
-                    )
+                    ChangeRow(seq, seq, now, "redirected", previous, page.final_url, KINDS["redirected"].severity)
                 )
             after.final_url = page.final_url
         if after.status == ArticleStatus.GONE:
