@@ -20,7 +20,7 @@ def _feed(base: str, headline: str) -> str:
 
 def test_a_headline_rewritten_in_the_feed_alone_is_recorded(site: LocalSite, redline: Redline) -> None:
     feed = site.put("/rss.xml", _feed(site.base, TRUCE_V1.title), headers={"Content-Type": "application/rss+xml"})
-    url = site.put("/world/truce-talks", article_page(TRUCE_V1.title, TRUCE_V1.paragraphs))
+    site.put("/world/truce-talks", article_page(TRUCE_V1.title, TRUCE_V1.paragraphs))
     redline("sources", "add", feed, "--kind", "feed")
     redline("discover", *FAST)
     redline("crawl", "--all", *FAST)
