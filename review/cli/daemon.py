@@ -81,7 +81,8 @@ def run(
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="'--time-scale'")
     obj.writing()  # the daemon may start on a new database
-    config_path = obj.config_path(config_path)
+    # Its own --config counts as redline's: [daemon] database among the rest.
+    config_path = obj.config = obj.config_path(config_path)
     alerts: Callable[[dt.datetime], str | None] | None = None
     if alerts_path:
         from review.alerts import RuleError, alert_round, load_rules

@@ -116,11 +116,16 @@ class Context:
         if self._url is None:
             from storage.db import open_database
 
+            wanted = self._db or self.configured_database()
             try:
-                self._url = open_database(self._db, create=self.creates)
+                self._url = open_database(wanted, create=self.creates)
             except Exception as exc:  # the database itself is unusable: say so in one line
-                raise click.ClickException(f"cannot open database {self._db or '(default)'}: {exc}") from exc
+                raise click.ClickException(f"cannot open database {wanted or '(default)'}: {exc}") from exc
         return self._url
+
+    def configured_database(self) -> str | None:
+        """``[daemon] database`` of the configuration file: used when neither --db nor REDLINE_DB is given."""
+        return self._table("daemon").get("database")
 
     def writing(self) -> Context:
         """This command stores what it is given: a missing SQLite file is created, not refused."""
@@ -133,13 +138,16 @@ class Context:
 
     def recheck(self, explicit: str | None = None) -> dict[str, Any]:
         """The configured [recheck] table (empty: the default policy), as the daemon reads it."""
+        return self._table("recheck", explicit)
+
+    def _table(self, name: str, explicit: str | None = None) -> dict[str, Any]:
         path = self.config_path(explicit)
         if not path:
             return {}
         from config import ConfigError, load_config
 
         try:
-            return dict(load_config(path).recheck or {})
+            return dict(getattr(load_config(path), name) or {})
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
 
