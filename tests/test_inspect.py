@@ -32,6 +32,8 @@ def test_inspect_a_saved_page_shows_what_would_be_stored_and_why_blocks_went(red
     saved = tmp_path / "story.html"
     saved.write_text(_page())
     found = json.loads(redline("inspect", str(saved), "--format", "json").stdout)
+    # A new user's first step: no database needed, and none is left behind.
+    assert not redline.db_url.startswith("sqlite") or not Path(redline.db_url.removeprefix("sqlite:///")).exists()
     assert found["headlines"]["og:title"] == TRUCE_V1.title
     assert found["byline"] == "Mara Lindqvist"
     assert found["published_at"] == "2026-11-20T08:00:00Z" and found["modified_at"] == "2026-11-20T10:00:00Z"

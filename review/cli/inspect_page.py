@@ -27,6 +27,18 @@ def _selectors(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _database(obj: Context) -> str | None:
+    """The database, or None where there is none yet: inspecting a page needs none (a new user's first step)."""
+    from storage.db import DatabaseMissing
+
+    try:
+        return obj.db
+    except click.ClickException as exc:
+        if isinstance(exc.__cause__, DatabaseMissing):
+            return None
+        raise
+
+
 def _page(obj: Context, target: str, render: str | None, overrides: tuple[str, ...]) -> tuple[str, str | None]:
     """(HTML, URL) of a saved file or of one fetch through the crawl's middlewares."""
     path = Path(target)
@@ -41,7 +53,8 @@ def _page(obj: Context, target: str, render: str | None, overrides: tuple[str, .
 
     if problem := url_problem(target):
         raise click.ClickException(f"refused {target}: {problem}")
-    settings = build_settings(obj.db, setting_overrides(overrides))
+    # Nothing of this fetch is stored: an in-memory database where there is no real one yet.
+    settings = build_settings(_database(obj) or "sqlite://", setting_overrides(overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
     try:
         got = fetch_once(settings, target, render)
@@ -87,8 +100,9 @@ def inspect(
     host = host_of(target) if "://" in target else None
     source = None
     stored: dict[str, Any] | None = None
-    with session_scope(obj.db) as session:
-        if host:
+    db = _database(obj)
+    if db is not None and host:
+        with session_scope(db) as session:
             source = source_on_host(session, host)
             stored = OverrideTable.build(source_overrides(session), {}).lookup(target)
             if render is None and source is not None:
