@@ -170,7 +170,8 @@ def _ld_article(tree: _Element) -> dict[str, Any]:
 
 
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
-_LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "em", "b", "figure"})
+_INLINE_TAGS = frozenset({"span", "strong", "em", "b"})
+_LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "figure"}) | _INLINE_TAGS
 
 
 def _holds_only(parent: _Element, child: _Element) -> bool:
@@ -188,6 +189,12 @@ def _holds_only(parent: _Element, child: _Element) -> bool:
     return True
 
 
+def _in_running_text(parent: _Element) -> bool:
+    """Whether ``parent`` holds words of its own between its children (a
+    sentence), not only whitespace between them (a row of links)."""
+    return bool((parent.text or "").strip()) or any((child.tail or "").strip() for child in parent)
+
+
 def prune_link_blocks(tree: _Element) -> None:
     """Drop blocks made only of a link: navigation items, "most read" and
     related-story rails, tag lists. Their text changes with other articles, so
@@ -202,6 +209,8 @@ def prune_link_blocks(tree: _Element) -> None:
         parent = node.getparent()
         while parent is not None and parent.tag in _LINK_BLOCK_TAGS and _holds_only(parent, node):
             node, parent = parent, parent.getparent()
+        if node.tag in _INLINE_TAGS and parent is not None and _in_running_text(parent):
+            continue  # a link in bold or in a span, inside a sentence: the sentence keeps it
         if node is not link or parent is None or parent.tag in ("ul", "ol", "nav"):
             # A linked headline inside a list item is a story teaser: the whole item goes.
             teaser = (
