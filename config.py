@@ -20,7 +20,7 @@ from pipeline.durations import parse_duration
 from pipeline.overrides import overrides_problem
 from spiders.safety import url_problem
 from spiders.source_kinds import SOURCE_KINDS
-from storage.sources import add_source, all_sources, remove_source
+from storage.sources import add_source, all_sources, forget_fetch_state, remove_source
 
 # Not a parser but the outlet search (spiders/outlet.py), which chooses one of them.
 AUTO = "auto"
@@ -28,6 +28,11 @@ AUTO = "auto"
 
 class ConfigError(ValueError):
     """A bad configuration file; the message says file:line: field: what is wrong."""
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """What is wrong with a file that is not UTF-8, in a few words."""
+    return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
 
 
 @dataclass
@@ -112,6 +117,8 @@ def load_config(path: str | Path) -> Config:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read: {not_utf8(exc)}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -262,6 +269,8 @@ def apply_config(session: Session, config: Config, path: str | Path) -> dict[str
         if source.kind != sc.kind:  # what an earlier "auto" found no longer applies
             source.found_url = source.found_kind = source.found_why = None
         source.kind, source.name, source.every_seconds = sc.kind, sc.name, int(sc.every)
+        if source.id is not None and (source.render != sc.render or (source.overrides or None) != sc.overrides):
+            forget_fetch_state(session, source.id)  # fetch and extract its pages afresh under the new settings
         source.allow, source.deny, source.overrides = sc.allow or None, sc.deny or None, sc.overrides
         source.render = sc.render
         source.from_config = origin

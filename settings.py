@@ -109,3 +109,8 @@ REDLINE_RECHECK: dict[str, object] = {}
 # 1 writes every page alone.
 REDLINE_STORE_BATCH = 64
 REDLINE_STORE_BATCH_WAIT = 0.05
+# A new extraction that loses most of the article, or replaces it wholesale (a paywall
+# teaser, a half-loaded page), is held as a `pending` check and fetched again this many
+# seconds later; only a confirmation fetch with the same text stores it (pipeline/confirm.py).
+# 0 stores such changes at once.
+REDLINE_CONFIRM_AFTER = 300.0

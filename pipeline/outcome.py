@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from pipeline.classify import NOTHING_KNOWN, Background, Snapshot, classify
+from pipeline.confirm import drastic
 from pipeline.extract import Extracted
 from pipeline.items import FetchedPage
 from pipeline.kinds import KINDS
@@ -35,6 +36,9 @@ class Rules:
     policy: RecheckPolicy
     min_ratio: float
     keep_raw: bool
+    # How soon a drastic change is fetched again to confirm it (REDLINE_CONFIRM_AFTER,
+    # scaled by REDLINE_TIME_SCALE); None stores drastic changes at once.
+    confirm_after: dt.timedelta | None = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -139,9 +143,29 @@ def decide(
         if unreadable is not None
         else _outcome(page, latest, rules.min_ratio, state.version_count > 0)
     )
+    held: str | None = None
+    if outcome == CheckOutcome.NEW_VERSION and latest is not None and rules.confirm_after is not None:
+        held = _held(page, state, latest)
+        if held is not None:
+            outcome, error = CheckOutcome.PENDING, f"held for a confirmation fetch: {held}"
     after = replace(state)
     changes: list[ChangeRow] = []
     seq: int | None = state.version_count or None
+    # The time a confirmed drastic change was first seen is when it is reported.
+    confirmed = (
+        outcome == CheckOutcome.NEW_VERSION
+        and page.extracted is not None
+        and state.pending_hash == content_hash(page.extracted)
+    )
+    detected_at = (state.pending_since if confirmed else None) or now
+    if outcome == CheckOutcome.PENDING:
+        assert page.extracted is not None
+        digest = content_hash(page.extracted)
+        if state.pending_hash != digest:
+            after.pending_hash, after.pending_since = digest, now  # as its pending check says
+    elif outcome not in (CheckOutcome.ERROR, CheckOutcome.SUPERSEDED):
+        # Confirmed, or it was transient: the page is back (or changed otherwise).
+        after.pending_hash = after.pending_since = None
 
     after.last_checked_at = fetched_at
     if outcome == CheckOutcome.ERROR:
@@ -151,7 +175,8 @@ def decide(
         after.consecutive_failures = 0
         after.last_error = error if outcome == CheckOutcome.EMPTY_EXTRACTION else None
 
-    if page.http_status == 200 and outcome != CheckOutcome.ERROR:
+    if page.http_status == 200 and outcome not in (CheckOutcome.ERROR, CheckOutcome.PENDING):
+        # A held page keeps the last version's validators: its confirmation is a full fetch.
         if page.etag or page.last_modified:
             after.etag, after.last_modified = page.etag, page.last_modified
         if outcome in (CheckOutcome.NEW_VERSION, CheckOutcome.UNCHANGED):
@@ -159,15 +184,17 @@ def decide(
             if page.extracted is not None or page.same_region:
                 after.region_key = page.region_key
         if page.final_url and page.final_url != page.url:
-            if after.final_url and after.final_url != page.final_url and seq is not None:
+            # Where the article was last read: its last redirect target, else its own URL,
+            # so the first redirect of a published article is a move too.
+            previous = after.final_url or page.url
+            if previous != page.final_url and seq is not None:
                 changes.append(
-                    ChangeRow(
-                        seq, seq, now, "redirected", after.final_url, page.final_url, KINDS["redirected"].severity
-                    )
+                    ChangeRow(seq, seq, now, "redirected", previous, page.final_url, KINDS["redirected"].severity)
                 )
             after.final_url = page.final_url
         if after.status == ArticleStatus.GONE:
             after.status = ArticleStatus.ACTIVE
+            after.gone_at = None
 
     if outcome == CheckOutcome.GONE:
         if after.status != ArticleStatus.GONE and latest is not None:
@@ -183,6 +210,7 @@ def decide(
                 )
             )
         after.status = ArticleStatus.GONE
+        after.gone_at = after.gone_at or now
 
     version: NewVersion | None = None
     if outcome == CheckOutcome.NEW_VERSION:
@@ -207,11 +235,17 @@ def decide(
             extractor_version=extracted.extractor_version,
         )
         if latest is not None:
-            changes += _classified(latest, snapshot_of(extracted), seq, now, background())
+            changes += _classified(latest, snapshot_of(extracted), seq, detected_at, background())
+
+    if state.status == ArticleStatus.GONE and after.status == ArticleStatus.ACTIVE:
+        changes.insert(0, _republished(page, state, latest, seq, now))
 
     check = CheckRow(now, page.http_status, outcome, error, page.duration_ms, seq)
     if any(KINDS[c.kind].content for c in changes if c.kind in KINDS):
         after.last_changed_at = now
+    if after.status == ArticleStatus.GONE:
+        # Looked at again on the slow ladder (1 h, 6 h, 1 d, 3 d after it went), then never.
+        after.next_check_at, _why = rules.policy.plan_gone(gone_at=after.gone_at or now, now=now)
     if after.status == ArticleStatus.ACTIVE:
         after.next_check_at, _why = rules.policy.plan(
             born=min(after.first_seen_at, after.listed_published_at or after.first_seen_at),
@@ -223,7 +257,43 @@ def decide(
         )
         if after.next_check_at is None:
             after.status = ArticleStatus.RETIRED
+        elif outcome == CheckOutcome.PENDING and rules.confirm_after is not None:
+            # Minutes, not the ladder's hours; a Retry-After still wins.
+            soon = now + max(rules.confirm_after, dt.timedelta(seconds=page.retry_after or 0))
+            after.next_check_at = min(after.next_check_at, soon)
     return Decision(outcome, state, after, check, version, tuple(changes))
+
+
+def _republished(
+    page: FetchedPage, state: ArticleState, latest: Latest | None, seq: int | None, now: dt.datetime
+) -> ChangeRow:
+    """A gone article answers again: what it was, what it is now, how long it was away.
+    Its edits against the last version follow as their own records (classified above)."""
+    title = page.extracted.title if page.extracted is not None else None
+    old = latest.snapshot.title if latest is not None else None
+    away = (now - state.gone_at).total_seconds() if state.gone_at else None
+    return ChangeRow(
+        latest.seq if latest is not None else state.version_count or None,
+        seq,
+        now,
+        "republished",
+        old,
+        title or old or f"HTTP {page.http_status}",
+        KINDS["republished"].severity,
+        details={"gone_for_seconds": away} if away is not None else None,
+    )
+
+
+def _held(page: FetchedPage, state: ArticleState, latest: Latest) -> str | None:
+    """Why this new extraction waits for a confirmation fetch, or None to store it.
+
+    A drastic change (pipeline/confirm.py) is held the first time it is seen;
+    a second fetch that extracts exactly the same text confirms it."""
+    assert page.extracted is not None
+    reason = drastic(latest.snapshot.text, page.extracted.text)
+    if reason is None or state.pending_hash == content_hash(page.extracted):
+        return None
+    return reason
 
 
 def _classified(latest: Latest, new: Snapshot, seq: int, now: dt.datetime, background: Background) -> list[ChangeRow]:

@@ -228,7 +228,13 @@ def rules_from(settings: BaseSettings) -> Rules:
         policy,
         setting(settings, "REDLINE_MIN_TEXT_RATIO", settings.getfloat, lambda r: 0 <= r <= 1, "a share from 0 to 1"),
         setting(settings, "REDLINE_STORE_RAW_HTML", settings.getbool),
+        _confirm_after(settings, scale),
     )
+
+
+def _confirm_after(settings: BaseSettings, scale: float) -> dt.timedelta | None:
+    seconds = setting(settings, "REDLINE_CONFIRM_AFTER", settings.getfloat, lambda s: s >= 0, "seconds, 0 or more")
+    return dt.timedelta(seconds=seconds / scale) if seconds else None
 
 
 @functools.cache

@@ -138,6 +138,10 @@ def load_rules(path: Path) -> list[Rule]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RuleError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        from config import not_utf8
+
+        raise RuleError(f"cannot read {path}: {not_utf8(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{path} is not valid TOML: {exc}") from None
     return parse_rules(data)

@@ -13,19 +13,21 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
 from pipeline.items import DiscoveredLinks, Link
+from pipeline.listed import listed_headline_change
 from pipeline.pipelines import setting
 from spiders.safety import url_problem
 from spiders.urls import canonical_url
 from storage import record
 from storage.db import open_database, transaction
 from storage.models import utcnow
+from storage.record import ChangeRow
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +77,15 @@ def record_discovery(session: Session, found: DiscoveredLinks, *, time_scale: fl
         record.source_resolved(session, source, *found.resolved)
         logger.info("source %s: reading the %s %s: %s", source.url, found.resolved[1], *found.resolved[::2])
     listing = links_to_track(found.links, source.url, source.allow or [], source.deny or [])
-    new = record.track_links(session, source, [(link.url, link.headline, link.published_at) for link in listing.links])
-    counts = {"listed": len(listing.links), "new": new, "skipped": listing.skipped}
+    tracked = record.track_links(
+        session, source, [(link.url, link.headline, link.published_at) for link in listing.links]
+    )
+    for moved in tracked.relisted:
+        change = listed_headline_change(moved.old, moved.new, moved.page_headlines, source.found_kind or source.kind)
+        if change is not None:
+            row = ChangeRow(moved.seq, moved.seq, now, change.kind, change.old, change.new, change.severity)
+            record.add_changes(session, moved.article_id, [replace(row, details=change.details)])
+    counts = {"listed": len(listing.links), "new": tracked.new, "skipped": listing.skipped}
     logger.info("source %s: %s", source.name or source.url, counts)
     return counts
 

@@ -27,6 +27,44 @@ def build_settings(db_url: str, overrides: Mapping[str, Any] | None = None) -> S
     return settings
 
 
+def override_problem(name: str, value: str) -> str | None:
+    """Why ``-s NAME=VALUE`` cannot work, judged by the type of the setting's default, or None.
+
+    Scrapy reads a setting only when the crawl starts, deep in Twisted: a bad
+    value there is a traceback and a crawl that never ran.
+    """
+    if name.startswith("REDLINE_"):
+        return None  # redline's own components check their settings, saying what each wants
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    default = settings.get(name)
+    text = value.strip()
+    if isinstance(default, bool):
+        if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            return f"{name} expects true or false, got {value!r}"
+        return None
+    if isinstance(default, int | float):
+        try:
+            float(text)  # DOWNLOAD_DELAY's default is 0, yet 0.5 is fine
+        except ValueError:
+            return f"{name} expects a number, got {value!r}"
+    return None
+
+
+class CrawlError(RuntimeError):
+    """The crawl could not run at all (a setting Scrapy rejects, a component that fails to load)."""
+
+
+def _run(process: CrawlerProcess, crawler: Any, **spider_args: Any) -> None:
+    """Start the crawl and wait for it; a crawl that failed to start raises CrawlError instead of
+    leaving Twisted to print the traceback and the command to exit 0."""
+    failures: list[Failure] = []  # a component refused its settings (UsageError), or failed to load
+    process.crawl(crawler, **spider_args).addErrback(failures.append)
+    process.start()
+    if failures:
+        raise CrawlError(f"the crawl did not run: {failures[0].getErrorMessage()}")
+
+
 def crawl_articles(
     settings: Settings,
     *,
@@ -40,11 +78,7 @@ def crawl_articles(
     crawler = process.create_crawler(ArticleSpider)
     if on_item is not None:
         crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
-    failed: list[Failure] = []  # why the crawl could not start: a component refused its settings (UsageError)
-    process.crawl(crawler, **spider_args).addErrback(failed.append)
-    process.start()
-    if failed:
-        failed[0].raiseException()
+    _run(process, crawler, **spider_args)
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
 
 
@@ -57,11 +91,7 @@ def discover_sources(settings: Settings, source_ids: list[int] | None = None) ->
     crawler = process.create_crawler(DiscoverySpider)
     found: list[DiscoveredLinks] = []
     crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
-    failed: list[Failure] = []
-    process.crawl(crawler, source_ids=source_ids or []).addErrback(failed.append)
-    process.start()
-    if failed:
-        failed[0].raiseException()
+    _run(process, crawler, source_ids=source_ids or [])
     return found
 
 
@@ -74,8 +104,7 @@ def fetch_once(settings: Settings, url: str, render: str | None = None) -> dict[
     crawler = process.create_crawler(FetchOnceSpider)
     found: list[dict[str, Any]] = []
     crawler.signals.connect(lambda item, **_: found.append(item), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, url=url, render=render)
-    process.start()
+    _run(process, crawler, url=url, render=render)
     return found[0] if found else {"url": url, "final_url": None, "status": None, "html": None, "error": "no response"}
 
 
@@ -88,6 +117,5 @@ def find_outlet(settings: Settings, url: str, render: str | None = None) -> list
     crawler = process.create_crawler(OutletSpider)
     found: list[Any] = []
     crawler.signals.connect(lambda item, **_: found.extend(item["probes"]), signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, url=url, render=render)
-    process.start()
+    _run(process, crawler, url=url, render=render)
     return found

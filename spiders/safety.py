@@ -15,12 +15,12 @@ import ipaddress
 import logging
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
-from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+if TYPE_CHECKING:  # the rule itself needs no Scrapy: the CLI and the notifiers use it without loading it
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ class SafeTargetsMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:
         problem = url_problem(request.url, allow_private=self.allow_private)
         if problem:
+            from scrapy.exceptions import IgnoreRequest
+
             logger.warning("refused %s: %s", request.url, problem)
             raise IgnoreRequest(f"refused target: {problem}")
         return None

@@ -56,6 +56,8 @@ class CheckOutcome(enum.StrEnum):
     EMPTY_EXTRACTION = "empty_extraction"
     # Fetched before a check already stored (two workers raced): recorded, not applied.
     SUPERSEDED = "superseded"
+    # A drastic change (most of the article gone, or replaced) held until a second fetch agrees.
+    PENDING = "pending"
 
 
 class Source(Base):
@@ -123,6 +125,10 @@ class Article(Base):
     last_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # When it was first found gone (404/410) this time; its recheck ladder counts from here.
     gone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A drastic extraction waiting for a confirmation fetch (pipeline/confirm.py):
+    # its content hash and when it was first seen.
+    pending_hash: Mapped[str | None] = mapped_column(String(64))
+    pending_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     source: Mapped[Source | None] = relationship(back_populates="articles")
     versions: Mapped[list[Version]] = relationship(

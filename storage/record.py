@@ -57,6 +57,9 @@ class ArticleState:
     region_key: str | None = None
     final_url: str | None = None
     canonical_url: str | None = None
+    gone_at: dt.datetime | None = None  # when it went 404/410 (its slow recheck ladder counts from here)
+    pending_hash: str | None = None
+    pending_since: dt.datetime | None = None
     edit_rate: float | None = None  # the source's, read only
 
 
@@ -369,17 +372,49 @@ def source_resolved(session: Session, source: Source, url: str, kind: str, why: 
     source.found_url, source.found_kind, source.found_why = url, kind, why
 
 
-def track_links(session: Session, source: Source, links: Sequence[tuple[str, str | None, dt.datetime | None]]) -> int:
-    """Track each (url, listed headline, listed date) as an article of ``source``; returns how many are new."""
-    new = 0
+@dataclass(frozen=True)
+class Relisted:
+    """An article whose listed headline was rewritten, with its latest version's headlines."""
+
+    article_id: int
+    old: str
+    new: str
+    seq: int | None
+    page_headlines: tuple[str | None, ...]
+
+
+@dataclass
+class Tracked:
+    new: int = 0
+    relisted: list[Relisted] = field(default_factory=list)
+
+
+def track_links(
+    session: Session, source: Source, links: Sequence[tuple[str, str | None, dt.datetime | None]]
+) -> Tracked:
+    """Track each (url, listed headline, listed date) as an article of ``source``:
+    how many are new, and which tracked ones are listed under another headline."""
+    tracked = Tracked()
     for url, headline, published_at in links:
         article, created = queries.get_or_create_article(session, url, source.id)
         if article.source_id is None:
             article.source_id = source.id
         if headline:
-            article.listed_headline = headline[:1000]
+            headline = headline[:1000]
+            before = article.listed_headline
+            if before and before != headline and article.version_count:
+                latest = queries.latest_version(session, article.id)
+                surfaces = (latest.title, *(latest.headlines or {}).values()) if latest is not None else ()
+                tracked.relisted.append(Relisted(article.id, before, headline, article.version_count, surfaces))
+            article.listed_headline = headline
         if published_at and article.listed_published_at is None:
             article.listed_published_at = published_at
-        new += created
-    source.articles_found += new
-    return new
+        tracked.new += created
+    source.articles_found += tracked.new
+    return tracked
+
+
+def add_changes(session: Session, article_id: int, rows: Sequence[ChangeRow]) -> None:
+    """Change records that no fetch decided (a listing's headline): written as they are."""
+    for row in rows:
+        queries.add_change(session, article_id, **_row(row, exclude=("folds",)))

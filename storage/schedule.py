@@ -17,10 +17,14 @@ from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
 
 
 def due(now: dt.datetime) -> ColumnElement[bool]:
-    """The one definition of "due": active, and never checked or its next check has come."""
-    return and_(
-        Article.status == ArticleStatus.ACTIVE,
-        or_(Article.next_check_at.is_(None), Article.next_check_at <= now),
+    """The one definition of "due": active, and never checked or its next check has come;
+    or gone, with a recheck on its slow ladder that has come (pipeline/recheck.py)."""
+    return or_(
+        and_(
+            Article.status == ArticleStatus.ACTIVE,
+            or_(Article.next_check_at.is_(None), Article.next_check_at <= now),
+        ),
+        and_(Article.status == ArticleStatus.GONE, Article.next_check_at <= now),
     )
 
 

@@ -79,3 +79,19 @@ def source_on_host(session: Session, host: str) -> tuple[str, str, str | None] |
         if host_of(url) == host:
             return str(url), str(kind), render
     return None
+
+
+def forget_fetch_state(session: Session, source_id: int) -> int:
+    """Drop the validators and body hashes of a source's articles: after its render mode or
+    overrides change, their next check must fetch and extract afresh, not answer 304 or
+    "same bytes" from what the old settings saw. Returns how many articles."""
+    from sqlalchemy import update
+
+    from storage.models import Article
+
+    result = session.execute(
+        update(Article)
+        .where(Article.source_id == source_id)
+        .values(etag=None, last_modified=None, body_hash=None, region_key=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

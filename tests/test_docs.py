@@ -88,7 +88,7 @@ def _is_command(line: str) -> str | None:
     if not match or not match.group("rest"):
         return None
     first = match.group("rest").split()[0]
-    if not (first.startswith("-") or first in cli.commands):
+    if not (first.startswith("-") or first in cli.list_commands(click.Context(cli))):  # commands load lazily
         return None  # prose such as "redline demo: The Harbour Courier…"
     return line.strip().removeprefix("$ ")
 
@@ -177,9 +177,9 @@ def command_path(args: list[str]) -> tuple[str, ...]:
     rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
     names: list[str] = []
     group: click.Command = cli
-    while isinstance(group, click.Group) and rest and rest[0] in group.commands:
+    while isinstance(group, click.Group) and rest and (sub := group.get_command(ctx, rest[0])) is not None:
         names.append(rest[0])
-        group = group.commands[rest[0]]
+        group = sub
         rest = rest[1:]
     return tuple(names)
 

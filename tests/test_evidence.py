@@ -94,6 +94,7 @@ def test_exported_warc_is_read_back_by_warcio_byte_for_byte(site: LocalSite, red
 
 
 def test_export_refuses_what_it_cannot_honour(redline: Redline, tmp_path: Path) -> None:
+    open_database(redline.db_url)  # an empty database: read commands do not create one
     assert (
         "a WARC export takes"
         in redline("export", "--format", "warc", "--kind", "number", "-o", "x", check=False).stderr
@@ -260,6 +261,7 @@ def test_backup_of_postgresql_points_at_pg_dump(tmp_path: Path) -> None:
     # Said before connecting: this database does not even exist.
     pg = CliRunner().invoke(cli, ["--db", "postgresql://postgres@127.0.0.1:5432/no_such_db", "backup", "x.db"])
     assert pg.exit_code == 1 and "for PostgreSQL use pg_dump" in pg.output
+    open_database(f"sqlite:///{tmp_path}/y.db")  # a database to back up: a missing one is refused first
     missing = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path}/y.db", "backup", str(tmp_path / "no" / "z.db")])
     assert missing.exit_code == 1 and "no directory" in missing.output
 

@@ -112,10 +112,60 @@ CASES = {
     "gone": Case(
         page(http_status=404),
         CheckOutcome.GONE,
-        {"last_checked_at": NOW, "status": ArticleStatus.GONE, "last_changed_at": NOW},
+        # Looked at again an hour after it went (the gone ladder: 1 h, 6 h, 1 d, 3 d).
+        {
+            "last_checked_at": NOW,
+            "status": ArticleStatus.GONE,
+            "last_changed_at": NOW,
+            "gone_at": NOW,
+            "next_check_at": NOW + dt.timedelta(hours=1),
+        },
         kinds=("unpublished",),
         error="HTTP 404",
         extra={"unpublished": (1, None, TRUCE_V1.title, "HTTP 404", "high")},
+    ),
+    "still gone an hour on": Case(
+        page(http_status=404),
+        CheckOutcome.GONE,
+        {"last_checked_at": NOW, "next_check_at": NOW - dt.timedelta(hours=1) + dt.timedelta(hours=6)},
+        error="HTTP 404",
+        state=replace(STATE, status=ArticleStatus.GONE, gone_at=NOW - dt.timedelta(hours=1)),
+    ),
+    "gone for three days": Case(
+        page(http_status=410),
+        CheckOutcome.GONE,
+        {"last_checked_at": NOW, "next_check_at": None},
+        error="HTTP 410",
+        state=replace(STATE, status=ArticleStatus.GONE, gone_at=NOW - dt.timedelta(days=3)),
+    ),
+    "a gone article's recheck fails": Case(
+        page(error="connection refused"),
+        CheckOutcome.ERROR,
+        {
+            "last_checked_at": NOW,
+            "consecutive_failures": 1,
+            "last_error": "connection refused",
+            "next_check_at": NOW - dt.timedelta(hours=6) + dt.timedelta(days=1),
+        },
+        error="connection refused",
+        state=replace(STATE, status=ArticleStatus.GONE, gone_at=NOW - dt.timedelta(hours=6)),
+    ),
+    "republished with an edit": Case(
+        page(http_status=200, body_hash="b" * 40, html=V2_HTML, extracted=V2, region_key="k1 /html/body/article"),
+        CheckOutcome.NEW_VERSION,
+        {
+            "last_checked_at": NOW,
+            "body_hash": "b" * 40,
+            "last_changed_at": NOW,
+            "next_check_at": NOW + dt.timedelta(minutes=7.5),
+            "version_count": 2,
+            "status": ArticleStatus.ACTIVE,
+            "gone_at": None,
+        },
+        kinds=("republished", "number"),
+        version_seq=2,
+        state=replace(STATE, status=ArticleStatus.GONE, gone_at=NOW - dt.timedelta(days=1)),
+        extra={"republished": (1, 2, TRUCE_V1.title, TRUCE_V1.title, "high")},
     ),
     "empty extraction": Case(
         page(http_status=200, body_hash="b" * 40, extracted=replace(V1, text="Subscribe to read")),
@@ -173,7 +223,14 @@ CASES = {
     "back from the dead": Case(
         page(http_status=200, body_hash="a" * 40, previous_body_hash="a" * 40),
         CheckOutcome.UNCHANGED,
-        {"last_checked_at": NOW, "next_check_at": NEXT, "status": ArticleStatus.ACTIVE},
+        # Back unchanged: a republished record to the same version; checked again sooner.
+        {
+            "last_checked_at": NOW,
+            "next_check_at": NOW + dt.timedelta(minutes=7.5),
+            "status": ArticleStatus.ACTIVE,
+            "last_changed_at": NOW,
+        },
+        kinds=("republished",),
         state=replace(STATE, status=ArticleStatus.GONE),
     ),
 }

@@ -112,6 +112,11 @@ def test_a_plain_fetch_of_a_script_built_page_says_to_use_the_browser(site: Loca
     assert HINT in source["health"]
     [row] = redline.json("status")["sources"]
     assert row["hint"] and HINT in row["hint"]
+    # Taking the advice: the stored ETag of the plain fetch must not make the browser's fetch a 304.
+    redline("sources", "add", site.url("/"), "--kind", "front", "--render", "browser")
+    redline("crawl", "--all")
+    assert redline.json("checks", js)["checks"][-1]["outcome"] == "new_version"
+    assert HINT not in redline.json("sources", "list")[0]["health"]
 
 
 def test_browser_redirects_pass_robots_and_safety_like_plain_ones(site: LocalSite, redline: Redline) -> None:

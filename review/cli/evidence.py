@@ -89,7 +89,7 @@ def export_warc(obj: Context, fmt: str, flt: ChangeFilter, url: str | None, seq:
 def verify(obj: Context, sample: int | None, fmt: str) -> None:
     """Re-hash every stored version: its text, delta chain and WARC records. Exit 1 on any mismatch."""
     if sample is not None and sample < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--sample")
+        raise click.BadParameter("must be at least 1", param_hint="'--sample'")
     with session_scope(obj.db) as session:
         report = verifying.verify(session, sample=sample)
     if fmt == "json":

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from review.cli.group import Context, cli, parse_setting
+from review.cli.group import Context, cli, setting_overrides
 from storage.db import session_scope
 from storage.models import host_of
 
@@ -36,14 +36,17 @@ def _page(obj: Context, target: str, render: str | None, overrides: tuple[str, .
         from pipeline.extract import decode_html
 
         return decode_html(path.read_bytes()), None
-    from spiders.runner import build_settings, fetch_once
+    from spiders.runner import CrawlError, build_settings, fetch_once
     from spiders.safety import url_problem
 
     if problem := url_problem(target):
         raise click.ClickException(f"refused {target}: {problem}")
-    settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
+    settings = build_settings(obj.db, setting_overrides(overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
-    got = fetch_once(settings, target, render)
+    try:
+        got = fetch_once(settings, target, render)
+    except CrawlError as exc:
+        raise click.ClickException(str(exc)) from None
     if got["error"]:
         raise click.ClickException(f"{target}: {got['error']}")
     if got["status"] != 200 or got["html"] is None:

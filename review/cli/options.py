@@ -52,7 +52,7 @@ def change_filter(*, limit: int = 1000, default_since: str | None = None) -> Cal
                     known_outlets=known,
                 )
             except FilterError as exc:
-                raise click.BadParameter(str(exc), param_hint=f"--{exc.field}") from None
+                raise click.BadParameter(str(exc), param_hint=f"'--{exc.field}'") from None
             command(*args, flt=dataclasses.replace(flt, limit=limit), **kwargs)
 
         for option in reversed(

@@ -43,7 +43,7 @@ def prune(obj: Context, dry_run: bool, config_path: str | None) -> None:
 
     Every version, every change and the check that made each version are kept.
     The daemon does the same in its housekeeping."""
-    policy = retention_from(config_path)
+    policy = retention_from(obj.config_path(config_path))
     days = policy.keep_checks.total_seconds() / 86400
     if dry_run:
         with session_scope(obj.db) as session:

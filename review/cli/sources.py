@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
@@ -16,22 +15,35 @@ from sqlalchemy.orm import Session
 from pipeline import jsshell
 from pipeline.durations import parse_duration
 from review import render
-from review.cli.group import Context, cli, parse_setting
+from review.cli.group import Context, cli, setting_overrides, stdout
 from spiders.source_kinds import SOURCE_KINDS, kinds_help
 from storage.db import session_scope
 from storage.health import articles_with_error
 from storage.models import Source
 from storage.schedule import articles_by_source
-from storage.sources import add_source, all_sources, find_source, remove_source, source_at, source_ids
+from storage.sources import (
+    add_source,
+    all_sources,
+    find_source,
+    forget_fetch_state,
+    remove_source,
+    source_at,
+    source_ids,
+)
 
 logger = logging.getLogger(__name__)
+
+MAX_EVERY = 365 * 86400  # a source read less than once a year is not being watched
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
     try:
-        return int(parse_duration(value))
+        seconds = int(parse_duration(value))
     except ValueError:
         raise click.BadParameter(f'expected a duration like "90s", "10m", "2h" or "1d", got {value!r}') from None
+    if seconds > MAX_EVERY:
+        raise click.BadParameter(f"at most 365d, got {value!r}")
+    return seconds
 
 
 def _patterns(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
@@ -55,7 +67,9 @@ def _selectors(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
     return [v for v in value if _selector(ctx, param, v)]
 
 
-def _apply_config(db: str, path: str | None) -> None:
+def _apply_config(obj: Context, explicit: str | None) -> None:
+    """Sync the sources of the command's --config (else redline --config, else REDLINE_CONFIG)."""
+    path = obj.config_path(explicit)
     if not path:
         return
     from config import ConfigError, apply_config, load_config
@@ -63,8 +77,8 @@ def _apply_config(db: str, path: str | None) -> None:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    with session_scope(db) as session:
+        raise click.ClickException(str(exc)) from None
+    with session_scope(obj.writing().db) as session:
         counts = apply_config(session, config, path)
     logger.info("%s: %s", path, counts)
 
@@ -136,6 +150,7 @@ def add(
         raise click.ClickException(f"refused {url}: {problem}")
     if dry_run and kind != "auto":
         raise click.UsageError("--dry-run lists what --kind auto would find: leave out --kind")
+    obj.writing()  # the first source of a new database creates it
     found: tuple[str, str, str] | None = None
     if kind == "auto":
         found = _search(obj, url, render, dry_run)
@@ -148,10 +163,15 @@ def add(
             source = add_source(session, url, kind)
         source.kind, source.name, source.every_seconds = kind, name, every
         source.allow, source.deny = allow or None, deny or None
-        source.render = render if render != "plain" else None
         overrides = {**({"body": body} if body else {}), **({"remove": remove} if remove else {})}
+        refetch = source.id is not None and (
+            (source.render or "plain") != render or (source.overrides or None) != (overrides or None)
+        )
+        source.render = render if render != "plain" else None
         source.overrides = overrides or None
         source.found_url, source.found_kind, source.found_why = found or (None, None, None)
+        if refetch:  # its pages must be fetched and extracted afresh under the new settings
+            forget_fetch_state(session, source.id)
     rendered = ", through the browser" if render == "browser" else ""
     overridden = f", overrides {json.dumps(overrides)}" if overrides else ""
     click.echo(f"{verb} {kind} {url} (every {every} s{rendered}{overridden})")
@@ -160,11 +180,14 @@ def add(
 def _search(obj: Context, url: str, render: str, dry_run: bool) -> tuple[str, str, str] | None:
     """Search the outlet at ``url``; print what was found; (URL, kind, why) to read, None for a dry run."""
     from spiders.outlet import candidates, choose
-    from spiders.runner import build_settings, find_outlet
+    from spiders.runner import CrawlError, build_settings, find_outlet
 
     settings = build_settings(obj.db)
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
-    found = candidates(find_outlet(settings, url, None if render == "plain" else render))
+    try:
+        found = candidates(find_outlet(settings, url, None if render == "plain" else render))
+    except CrawlError as exc:
+        raise click.ClickException(str(exc)) from None
     chosen, why = choose(found)
     if dry_run:
         click.echo(f"candidates for {url}:")
@@ -206,12 +229,12 @@ def remove(obj: Context, ref: str) -> None:
 
 
 @sources.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table")
 @config_option
 @click.pass_obj
 def list_(obj: Context, fmt: str, config_path: str | None) -> None:
     """Every source and its health."""
-    _apply_config(obj.db, config_path)
+    _apply_config(obj, config_path)
     with session_scope(obj.db) as session:
         counts = articles_by_source(session)
         shells = articles_with_error(session, jsshell.HINT)
@@ -240,9 +263,15 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if fmt == "tsv":
+        from review.output import tsv_of
+
+        columns = ("id", "name", "kind", "url", "every_seconds", "articles", "last_run_at", "errors", "health")
+        click.echo(tsv_of(rows, columns), nl=False)
+        return
     table = Table(header_style="bold")
     for col in ("id", "name", "kind", "url", "every", "articles", "last run", "errors", "health"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col not in ("name", "health"))
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -255,7 +284,7 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
             str(r["errors"]),
             Text(r["health"]),
         )
-    Console(highlight=False).print(table)
+    stdout().print(table)
 
 
 @cli.command()
@@ -265,22 +294,22 @@ def list_(obj: Context, fmt: str, config_path: str | None) -> None:
 @click.pass_obj
 def discover(obj: Context, refs: tuple[str, ...], overrides: tuple[str, ...], config_path: str | None) -> None:
     """Read the sources once now and track the articles they list."""
-    from scrapy.exceptions import UsageError
+    from spiders.runner import CrawlError, build_settings, discover_sources
 
-    from spiders.runner import build_settings, discover_sources
-
-    _apply_config(obj.db, config_path)
+    setting_overrides(overrides)  # a bad -s is a usage error before anything is read
+    _apply_config(obj, config_path)
+    obj.writing()
     with session_scope(obj.db) as session:
         ids = [_find(session, ref).id for ref in refs] or source_ids(session)
     if not ids:
         click.echo(f"no sources (redline sources add URL --kind {'|'.join(SOURCE_KINDS)})")
         return
-    settings = build_settings(obj.db, dict(parse_setting(p) for p in overrides))
+    settings = build_settings(obj.db, setting_overrides(overrides))
     settings.set("LOG_LEVEL", logging.getLevelName(logging.getLogger().level), priority="cmdline")
     try:
         found = discover_sources(settings, ids)
-    except UsageError as exc:  # a -s NAME=VALUE a component refused
-        raise click.ClickException(str(exc)) from exc
+    except CrawlError as exc:
+        raise click.ClickException(str(exc)) from None
     new = sum(item.new for item in found)
     errors = [item for item in found if item.error]
     click.echo(f"read {len(found)} of {len(ids)} source(s): {new} new article(s), {len(errors)} error(s)")

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from review.cli.group import Context, cli, parse_setting
+from review.cli.group import Context, cli, setting_overrides
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ def worker(obj: Context, redis_url: str, overrides: tuple[str, ...], idle_exit: 
             "MAX_IDLE_TIME_BEFORE_CLOSE": idle_exit,
             "LOG_INSTALL_ROOT_HANDLER": False,
             "LOG_LEVEL": logging.getLevelName(logging.getLogger().level),
-            **dict(parse_setting(p) for p in overrides),
+            "REDLINE_RECHECK": obj.recheck(),  # plan the next checks by the daemon's configured policy
+            **setting_overrides(overrides),
         },
     )
     try:
