@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench soak clean
+.PHONY: demo test lint typecheck pytest bench soak clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Sources with render = "browser" drive Debian's Chromium through Playwright (never `playwright install`):
+# installed here when missing and we may (root with apt-get), else a line saying how.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium is missing: apt-get install chromium (browser sources and their tests need it)"
 
 demo: $(STAMP)
 	$(BIN)/redline demo
@@ -28,7 +35,7 @@ typecheck: $(STAMP)
 
 # Two processes: most tests wait on subprocesses and servers, not the CPU.
 # Tests marked `alone` restart PostgreSQL under everyone's feet: they run last, by themselves.
-pytest: $(STAMP)
+pytest: $(STAMP) chromium
 	$(BIN)/pytest -q -n 2 --durations=15 -m "not alone"
 	$(BIN)/pytest -q -m alone
 

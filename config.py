@@ -14,31 +14,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.durations import parse_duration
+from pipeline.overrides import overrides_problem
 from spiders.safety import url_problem
-from storage.models import Source
+from spiders.source_kinds import SOURCE_KINDS
+from storage.sources import add_source, all_sources, forget_fetch_state, remove_source
 
-KINDS = ("feed", "sitemap", "front")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$")
-_UNITS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+# Not a parser but the outlet search (spiders/outlet.py), which chooses one of them.
+AUTO = "auto"
 
 
 class ConfigError(ValueError):
     """A bad configuration file; the message says file:line: field: what is wrong."""
 
 
-def parse_duration(value: Any) -> float:
-    """Seconds from 90, "90s", "10m", "2h", "1d"; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int | float) and value > 0:
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(value)
-    return float(match.group(1)) * _UNITS[match.group(2)]
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """What is wrong with a file that is not UTF-8, in a few words."""
+    return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
 
 
 @dataclass
@@ -50,6 +44,7 @@ class SourceConfig:
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     overrides: dict[str, Any] | None = None
+    render: str | None = None  # None: plain HTTP; "browser": headless Chromium (spiders/browser.py)
 
 
 @dataclass
@@ -58,6 +53,7 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     recheck: dict[str, Any] = field(default_factory=dict)
     daemon: dict[str, Any] = field(default_factory=dict)
+    retention: dict[str, Any] = field(default_factory=dict)  # seconds, storage/retention.py
 
 
 class _Lines:
@@ -98,7 +94,8 @@ def _regexes(value: Any, where: _Lines, i: int, key: str) -> list[str]:
     return list(value)
 
 
-SOURCE_KEYS = {"url", "kind", "name", "every", "allow", "deny", "overrides"}
+SOURCE_KEYS = {"url", "kind", "name", "every", "allow", "deny", "overrides", "render"}
+RENDERS = ("plain", "browser")
 RECHECK_KEYS = {
     "ladder",
     "retire_after",
@@ -111,6 +108,7 @@ RECHECK_KEYS = {
     "max_backoff",
 }
 DAEMON_KEYS = {"metrics_port", "batch_size", "database"}
+RETENTION_KEYS = {"checks"}
 
 
 def load_config(path: str | Path) -> Config:
@@ -119,6 +117,8 @@ def load_config(path: str | Path) -> Config:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read: {not_utf8(exc)}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -128,8 +128,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}:{line}: not valid TOML: {exc}") from None
     where = _Lines(path, text)
     for key in data:
-        if key not in ("sources", "recheck", "daemon"):
-            raise where.error(key, None, key, "unknown table (expected sources, recheck, daemon)")
+        if key not in ("sources", "recheck", "daemon", "retention"):
+            raise where.error(key, None, key, "unknown table (expected sources, recheck, daemon, retention)")
     config = Config(path)
     sources = data.get("sources", [])
     if not isinstance(sources, list):
@@ -147,10 +147,9 @@ def load_config(path: str | Path) -> Config:
         if problem := url_problem(url, resolve=False):
             raise where.error("sources", "url", f"{label}.url", problem, i)
         kind = raw.get("kind")
-        if kind not in KINDS:
-            raise where.error(
-                "sources", "kind", f"{label}.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}", i
-            )
+        if kind not in SOURCE_KINDS and kind != AUTO:
+            kinds = ", ".join([*SOURCE_KINDS, AUTO])
+            raise where.error("sources", "kind", f"{label}.kind", f"expected one of {kinds}, got {kind!r}", i)
         try:
             every = parse_duration(raw.get("every", "10m"))
         except ValueError:
@@ -161,8 +160,13 @@ def load_config(path: str | Path) -> Config:
         if name is not None and not isinstance(name, str):
             raise where.error("sources", "name", f"{label}.name", "expected a string", i)
         overrides = raw.get("overrides")
-        if overrides is not None and not isinstance(overrides, dict):
-            raise where.error("sources", "overrides", f"{label}.overrides", "expected a table", i)
+        if overrides is not None and (problem := overrides_problem(overrides)):
+            raise where.error("sources", "overrides", f"{label}.overrides", problem, i)
+        render = raw.get("render", "plain")
+        if render not in RENDERS:
+            raise where.error(
+                "sources", "render", f"{label}.render", f"expected one of {', '.join(RENDERS)}, got {render!r}", i
+            )
         config.sources.append(
             SourceConfig(
                 url,
@@ -172,6 +176,7 @@ def load_config(path: str | Path) -> Config:
                 _regexes(raw.get("allow", []), where, i, "allow"),
                 _regexes(raw.get("deny", []), where, i, "deny"),
                 overrides,
+                None if render == "plain" else render,
             )
         )
     urls = [s.url for s in config.sources]
@@ -180,7 +185,21 @@ def load_config(path: str | Path) -> Config:
             raise where.error("sources", "url", f"sources[{i + 1}].url", "listed twice", i)
     config.recheck = _recheck(data.get("recheck", {}), where)
     config.daemon = _daemon(data.get("daemon", {}), where)
+    config.retention = _retention(data.get("retention", {}), where)
     return config
+
+
+def _retention(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        label = f"retention.{key}"
+        if key not in RETENTION_KEYS:
+            raise where.error("retention", key, label, f"unknown key (expected {', '.join(sorted(RETENTION_KEYS))})")
+        try:
+            out[key] = parse_duration(value)
+        except ValueError:
+            raise where.error("retention", key, label, f'expected a duration like "90d", got {value!r}') from None
+    return out
 
 
 def _recheck(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:
@@ -238,22 +257,26 @@ def _daemon(raw: dict[str, Any], where: _Lines) -> dict[str, Any]:
 def apply_config(session: Session, config: Config, path: str | Path) -> dict[str, int]:
     """Make the database's sources from this file match the file (the file is already valid)."""
     origin = str(Path(path).resolve())
-    existing = {s.url: s for s in session.scalars(select(Source))}
+    existing = {s.url: s for s in all_sources(session)}
     counts = {"added": 0, "updated": 0, "removed": 0}
     for sc in config.sources:
         source = existing.get(sc.url)
         if source is None:
-            source = Source(url=sc.url, kind=sc.kind, every_seconds=600, error_count=0, articles_found=0)
-            session.add(source)
+            source = add_source(session, sc.url, sc.kind)
             counts["added"] += 1
         elif source.from_config == origin:
             counts["updated"] += 1
+        if source.kind != sc.kind:  # what an earlier "auto" found no longer applies
+            source.found_url = source.found_kind = source.found_why = None
         source.kind, source.name, source.every_seconds = sc.kind, sc.name, int(sc.every)
+        if source.id is not None and (source.render != sc.render or (source.overrides or None) != sc.overrides):
+            forget_fetch_state(session, source.id)  # fetch and extract its pages afresh under the new settings
         source.allow, source.deny, source.overrides = sc.allow or None, sc.deny or None, sc.overrides
+        source.render = sc.render
         source.from_config = origin
     listed = {s.url for s in config.sources}
     for url, source in existing.items():
         if source.from_config == origin and url not in listed:
-            session.delete(source)
+            remove_source(session, source)
             counts["removed"] += 1
     return counts

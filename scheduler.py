@@ -9,7 +9,8 @@ One long-lived process runs Scrapy's asyncio reactor; APScheduler 3.x's
                    through ``AsyncCrawlerRunner`` each time), with a per-domain budget;
 ``housekeeping``   every 30 s: sync source jobs with the database, outlet edit
                    rates, the heartbeat that ``redline status`` reads, metrics gauges;
-                   a sampled ``redline verify`` and a SQLite checkpoint (docs/evidence.md).
+                   a sampled ``redline verify`` and a SQLite checkpoint (docs/evidence.md);
+                   once an hour, the ``[retention]`` policy (storage/retention.py).
 
 Every job has ``max_instances=1`` and ``coalesce=True``: a slow cycle delays
 the next instead of stacking copies. A job that raises is logged and counted
@@ -36,16 +37,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select
 
-from review.metrics import Metrics
+from spiders.metrics import Metrics
+from storage import schedule, sources
 from storage.db import open_database, session_scope
-from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
+from storage.models import utcnow
 from storage.queries import ArticleRef, articles_to_check
+from storage.sites import host_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ HOUSEKEEPING_EVERY = 30.0
 ALERTS_EVERY = 60.0  # seconds between alert rounds, with --alerts (divided by the time scale)
 ALERTS_LOOKBACK = dt.timedelta(hours=24)  # changes older than this are never announced
 MIN_INTERVAL = 0.5  # however fast the clock, jobs never spin faster than this
+PRUNE_EVERY = 3600.0  # seconds between retention passes (divided by the time scale)
+PRUNE_BATCHES = 20  # at most this many batches of old checks a pass: a first prune of months spreads out
 STOP_GRACE = 20.0  # seconds the cycle in flight gets after SIGTERM before its crawlers are stopped
 VERIFY_SAMPLE = 20  # versions re-hashed (text chain and WARC records) at each housekeeping
 CHECKPOINT_BUSY_MS = 1000  # a housekeeping checkpoint waits no longer for the crawl's writes
@@ -72,7 +75,10 @@ class DaemonOptions:
     role: str = "single"  # single | scheduler
     redis_url: str | None = None
     on_cycle: Callable[[dict[str, Any]], None] | None = None
-    alert_rules: list[Any] = field(default_factory=list)  # review.alerts.Rule, from --alerts
+    # One alert round (`redline run --alerts`, review/alerts.py:alert_round): sends what is due
+    # for the changes detected since the given time; returns a line to log, or None.
+    alerts: Callable[[dt.datetime], str | None] | None = None
+    retention: dict[str, Any] = field(default_factory=dict)  # the [retention] config table
 
 
 class Daemon:
@@ -100,6 +106,10 @@ class Daemon:
         self.exit_code = 0
         self.leader: Any = None
         self.redis: Any = None
+        from storage.retention import RetentionPolicy
+
+        self.retention = RetentionPolicy.from_mapping(options.retention)
+        self.next_prune = 0.0  # time.monotonic() of the next retention pass
 
     def every(self, seconds: float) -> float:
         return max(MIN_INTERVAL, seconds / self.opts.time_scale)
@@ -134,7 +144,7 @@ class Daemon:
             id="recheck",
             next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.2),
         )
-        if self.opts.alert_rules:
+        if self.opts.alerts is not None:
             self.scheduler.add_job(self.alerts, "interval", seconds=self.every(ALERTS_EVERY), id="alerts")
         self.scheduler.start()
         if self.opts.duration:
@@ -170,7 +180,7 @@ class Daemon:
         logger.error("job %s raised %r; the daemon goes on", event.job_id, event.exception)
         self.metrics.job_errors.labels(job).inc()
         with session_scope(self.db_url) as session:
-            state = self._state(session)
+            state = schedule.daemon_state_row(session)
             state.job_errors += 1
             state.last_job_error = f"{event.job_id}: {event.exception!r}"[:2000]
 
@@ -181,6 +191,7 @@ class Daemon:
         for _ in range(100):
             if not await self.recheck():
                 break
+        await self.retain()
 
     async def recheck(self) -> int:
         """Fetch one batch of due articles (or, as the leader, hand it to the workers)."""
@@ -206,12 +217,11 @@ class Daemon:
 
     async def alerts(self) -> None:
         """Send the changes the alert rules want; a failing target is retried next round."""
-        from review.alerts import run_alerts
-
-        since = utcnow() - ALERTS_LOOKBACK
-        summary = await asyncio.to_thread(run_alerts, self.db_url, self.opts.alert_rules, since=since)
-        if summary.matched or summary.failed:
-            logger.info("alerts: %s", summary)
+        if self.opts.alerts is None:
+            return
+        line = await asyncio.to_thread(self.opts.alerts, utcnow() - ALERTS_LOOKBACK)
+        if line:
+            logger.info("alerts: %s", line)
 
     async def discover(self, source_id: int) -> None:
         if self.opts.role == "scheduler" and not self.leader.held:
@@ -223,9 +233,7 @@ class Daemon:
     async def discover_due_sources(self) -> None:
         now = utcnow()
         with session_scope(self.db_url) as session:
-            due = session.scalars(
-                select(Source.id).where((Source.next_run_at.is_(None)) | (Source.next_run_at <= now))
-            ).all()
+            due = sources.due_source_ids(session, now)
         if due:
             from spiders.discovery import DiscoverySpider
 
@@ -234,14 +242,17 @@ class Daemon:
     async def housekeeping(self) -> None:
         self._sync_source_jobs()
         with session_scope(self.db_url) as session:
-            self._update_edit_rates(session)
-            self.metrics.due.set(self.due_count(session))
-            for status, n in session.execute(select(Article.status, func.count()).group_by(Article.status)):
+            schedule.update_edit_rates(session)
+            self.metrics.due.set(schedule.due_count(session))
+            for status, n in schedule.articles_by_status(session).items():
                 self.metrics.tracked.labels(status).set(n)
-            self._state(session).heartbeat_at = utcnow()
+            schedule.daemon_state_row(session).heartbeat_at = utcnow()
         if self.opts.role == "scheduler":
             self.leader.try_acquire()
         await asyncio.to_thread(self.keep_evidence)
+        if time.monotonic() >= self.next_prune:
+            self.next_prune = time.monotonic() + self.every(PRUNE_EVERY)
+            await self.retain()
 
     def keep_evidence(self) -> None:
         """A sample of `redline verify`, reported in the state and the metrics; then a checkpoint."""
@@ -250,7 +261,7 @@ class Daemon:
 
         with session_scope(self.db_url) as session:
             report = verify(session, sample=VERIFY_SAMPLE)
-            state = self._state(session)
+            state = schedule.daemon_state_row(session)
             state.verify_at = utcnow()
             state.verify_checked = report.versions
             state.verify_problems = len(report.problems)
@@ -260,6 +271,24 @@ class Daemon:
             logger.error("verify: %s", problem.line())
         checkpoint(self.db_url, busy_ms=CHECKPOINT_BUSY_MS)
 
+    async def retain(self) -> int:
+        """One retention pass: old checks go, versions and the checks that made them stay."""
+        if self.opts.role == "scheduler" and not self.leader.held:
+            return 0
+        from storage.db import transaction
+        from storage.retention import prune_checks
+
+        before = self.retention.cutoff()
+        total = 0
+        for _ in range(PRUNE_BATCHES):
+            deleted = await asyncio.to_thread(transaction, self.db_url, lambda s: prune_checks(s, before))
+            total += deleted
+            if not deleted:
+                break
+        if total:
+            logger.info("retention: deleted %d check(s) from before %s", total, before.isoformat(timespec="seconds"))
+        return total
+
     # -- helpers ----------------------------------------------------------------------------
     def due_batch(self) -> list[ArticleRef]:
         """Due articles, most overdue first, at most ``domain_budget`` per host."""
@@ -268,7 +297,7 @@ class Daemon:
         per_host: Counter[str] = Counter()
         batch = []
         for ref in candidates:
-            host = urlsplit(ref.url).hostname or ""
+            host = host_of(ref.url) or ""
             if per_host[host] >= self.policy.domain_budget:
                 continue
             per_host[host] += 1
@@ -277,24 +306,16 @@ class Daemon:
                 break
         return batch
 
-    @staticmethod
-    def due_count(session: Any) -> int:
-        now = utcnow()
-        query = select(func.count()).where(
-            Article.status == ArticleStatus.ACTIVE, (Article.next_check_at.is_(None)) | (Article.next_check_at <= now)
-        )
-        return int(session.scalar(query) or 0)
-
     def _sync_source_jobs(self) -> None:
         """One discovery job per source; sources added or removed while running are picked up here."""
         with session_scope(self.db_url) as session:
-            sources = {s.id: (s.every_seconds, s.next_run_at) for s in session.scalars(select(Source))}
-        wanted = {f"discover:{sid}" for sid in sources}
+            plans = sources.source_schedules(session)
+        wanted = {f"discover:{sid}" for sid in plans}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("discover:") and job.id not in wanted:
                 job.remove()
         now = dt.datetime.now(dt.UTC)
-        for sid, (every, next_run) in sources.items():
+        for sid, (every, next_run) in plans.items():
             job_id = f"discover:{sid}"
             if self.scheduler.get_job(job_id) is None:
                 first = max(now, next_run.replace(tzinfo=dt.UTC)) if next_run else now
@@ -302,24 +323,9 @@ class Daemon:
                     self.discover, "interval", args=[sid], id=job_id, seconds=self.every(every), next_run_time=first
                 )
 
-    def _update_edit_rates(self, session: Any) -> None:
-        rows = session.execute(
-            select(
-                Article.source_id,
-                func.count(),
-                func.sum((Article.version_count >= 2).cast(type_=Source.articles_found.type)),
-            )
-            .where(Article.source_id.is_not(None), Article.version_count >= 1)
-            .group_by(Article.source_id)
-        )
-        for source_id, fetched, revised in rows:
-            source = session.get(Source, source_id)
-            if source is not None:
-                source.edit_rate = (revised or 0) / fetched if fetched >= 20 else None
-
     def _cycle_done(self, pages: int, seconds: float, outcomes: dict[str, int]) -> None:
         with session_scope(self.db_url) as session:
-            state = self._state(session)
+            state = schedule.daemon_state_row(session)
             state.cycles += 1
             state.last_cycle_at = state.heartbeat_at = utcnow()
             state.last_cycle_seconds = seconds
@@ -328,17 +334,9 @@ class Daemon:
         if self.opts.on_cycle:
             self.opts.on_cycle({"pages": pages, "seconds": seconds, "outcomes": outcomes})
 
-    @staticmethod
-    def _state(session: Any) -> DaemonState:
-        state = session.get(DaemonState, 1)
-        if state is None:
-            state = DaemonState(id=1, status="stopped", cycles=0, job_errors=0, time_scale=1.0)
-            session.add(state)
-        return state
-
     def _write_state(self, *, status: str, started: bool = False) -> None:
         with session_scope(self.db_url) as session:
-            state = self._state(session)
+            state = schedule.daemon_state_row(session)
             state.status = status
             state.heartbeat_at = utcnow()
             if started:

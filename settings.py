@@ -60,8 +60,22 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.capture.CaptureMiddleware": 595,
 }
 
+# http and https: Scrapy's own handler, except requests marked meta["playwright"]
+# (sources with render = "browser"), which go through headless Chromium (spiders/browser.py).
+DOWNLOAD_HANDLERS = {
+    "http": "spiders.browser.BrowserDownloadHandler",
+    "https": "spiders.browser.BrowserDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Debian's Chromium (spiders.browser.chromium_path() when executable_path is left out);
+# Playwright cannot download a browser of its own here, and `playwright install` is never needed.
+PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {"headless": True}
+# One browser, one context, a few tabs: a browser page costs about 50 MB.
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+
 ITEM_PIPELINES = {
-    "pipeline.discovered.DiscoveryPipeline": 200,
+    "spiders.discovered.DiscoveryPipeline": 200,
     "pipeline.pipelines.ExtractPipeline": 300,
     "pipeline.pipelines.StorePipeline": 800,
 }
@@ -81,8 +95,8 @@ REDLINE_MIN_TEXT_RATIO = 0.2
 # once a crawl has extracted REDLINE_EXTRACT_POOL_AFTER pages; N always N; 0 in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = "auto"
 REDLINE_EXTRACT_POOL_AFTER = 20
-# Skip extraction when the page's main region and metadata hash as at the last extraction (pipeline/region.py).
-REDLINE_REGION_KEYS = True
+# Skip extraction when the gate finds the article as the last extraction kept it (pipeline/gate.py).
+REDLINE_GATE = True
 # Fetch private/loopback addresses (tests, the demo, intranets). Also the env
 # variable REDLINE_ALLOW_PRIVATE=1. Off by default: see spiders/safety.py.
 REDLINE_ALLOW_PRIVATE = False
@@ -90,3 +104,13 @@ REDLINE_ALLOW_PRIVATE = False
 REDLINE_TIME_SCALE = 1.0
 # The recheck policy's [recheck] table from redline.toml (pipeline/recheck.py); empty = defaults.
 REDLINE_RECHECK: dict[str, object] = {}
+# Quiet pages (a 304, the same bytes, the gate said unchanged) share one transaction
+# (storage/record.py): up to this many pages, or those that arrived within the wait (seconds).
+# 1 writes every page alone.
+REDLINE_STORE_BATCH = 64
+REDLINE_STORE_BATCH_WAIT = 0.05
+# A new extraction that loses most of the article, or replaces it wholesale (a paywall
+# teaser, a half-loaded page), is held as a `pending` check and fetched again this many
+# seconds later; only a confirmation fetch with the same text stores it (pipeline/confirm.py).
+# 0 stores such changes at once.
+REDLINE_CONFIRM_AFTER = 300.0

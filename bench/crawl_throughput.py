@@ -18,8 +18,13 @@ throttling off on both sides, and prints pages/s for:
                      pages); its recheck is "unchanged (200)"
   furniture changed  redline recheck of the same articles re-served with new
                      furniture (new bytes, same article), twice from the same
-                     database state: with the main-region key (pipeline/region.py)
-                     and with REDLINE_REGION_KEYS=False (full extraction)
+                     database state: with the gate (pipeline/gate.py)
+                     and with REDLINE_GATE=False (full extraction)
+
+  extraction ceiling trafilatura alone (bare_extraction with redline's options,
+                     no parse of ours, no metadata, no storing) on the same
+                     pages in one process per core: the most a first crawl
+                     could reach; the first crawl is reported as a share of it
 
 Each phase runs in its own process (a Twisted reactor starts once per process)
 and is timed by Scrapy's own elapsed_time_seconds.
@@ -93,6 +98,37 @@ def phase(kind: str, urls_file: str, db_url: str, extra: dict[str, object] | Non
     return {"pages": sum(outcomes.values()), "seconds": stats["elapsed_time_seconds"], **outcomes, "changes": changes}
 
 
+def _trafilatura_only(html: bytes) -> int:
+    """One page through trafilatura alone, as pipeline/extract.py calls it."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html.decode("utf-8"),
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        include_links=False,
+        fast=True,
+        deduplicate=False,
+    )
+    return len(doc.text or "") if doc is not None else 0  # type: ignore[union-attr]
+
+
+def extraction_ceiling(pages: list[bytes]) -> float:
+    """Pages per second trafilatura alone extracts on every core (workers warmed up first)."""
+    import multiprocessing
+    import os
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = os.cpu_count() or 1
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_trafilatura_only, pages[: workers * 2]))  # import trafilatura in each
+        started = time.perf_counter()
+        list(pool.map(_trafilatura_only, pages, chunksize=4))
+        return len(pages) / (time.perf_counter() - started)
+
+
 def run_phase(kind: str, urls_file: str, db_url: str, extra: dict[str, object] | None = None) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--phase", kind, "--urls", urls_file, "--db", db_url, "--extra", json.dumps(extra)],
@@ -143,8 +179,11 @@ def main() -> None:
             ):
                 src.backup(dst)
             site.set_round(3)
-            results[FULL] = run_phase("redline", urls_file, db_copy, {"REDLINE_REGION_KEYS": False})
+            results[FULL] = run_phase("redline", urls_file, db_copy, {"REDLINE_GATE": False})
             results[KEYED] = run_phase("redline", urls_file, db_noetag)
+        from bench.benchsite import build_pages
+
+        ceiling = extraction_ceiling(build_pages(args.pages)[0])
 
     from bench.report import Row, emit, load
 
@@ -170,7 +209,21 @@ def main() -> None:
         print(
             f"{label:24} {r['pages']:>6.0f} {r['seconds']:>8.2f} {rate:>8.1f} {rate / raw_rate:>6.2f}x  {extra or ''}"
         )
+    first_rate = results["first crawl"]["pages"] / results["first crawl"]["seconds"]
+    print(
+        f"{'extraction ceiling':24} {'':>6} {'':>8} {ceiling:>8.1f}  first crawl = {first_rate / ceiling:.2f} of it"
+        " (trafilatura alone, one process per core)"
+    )
     emit(Row("1 throughput", f"raw Scrapy, {args.pages} pages", f"{raw_rate:.1f} pages/s", "", None))
+    emit(
+        Row(
+            "1 throughput",
+            "first crawl ÷ extraction ceiling (trafilatura alone on every core)",
+            f"{first_rate:.1f} / {ceiling:.1f} pages/s = {first_rate / ceiling:.2f}",
+            "≥ 0.9",
+            first_rate / ceiling >= 0.9,
+        )
+    )
     for name, target in TARGETS.items():
         rate = results[name]["pages"] / results[name]["seconds"]
         emit(
@@ -192,8 +245,8 @@ TARGETS = {
     IN_PROCESS: 0.6,
     KEYED: 0.8,
     FULL: 0.8,
-    "unchanged (304)": 0.8,
-    "unchanged (200)": 0.8,
+    "unchanged (304)": 0.95,
+    "unchanged (200)": 0.9,
     "changed 10 %": 0.5,
 }
 

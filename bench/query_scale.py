@@ -236,7 +236,7 @@ def measure(url: str, n_articles: int) -> dict[str, list[float]]:
         assert any(s.changed for s in series)
 
     def siblings(session: Any, i: int) -> None:
-        # What every new version reads to learn its site's boilerplate (pipeline/background.py),
+        # What every new version reads to learn its site's boilerplate (storage/record.py site_history),
         # cold: the per-process cache of rebuilt texts is emptied first.
         queries._SIBLING_CACHE.clear()
         article = session.get(Article, i)

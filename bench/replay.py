@@ -83,6 +83,7 @@ class _TimedPool:
 
 
 CPU: dict[str, float] = {}  # url -> extraction CPU of its last examine
+SPENT: dict[int, dict[str, float]] = {}  # id(page) -> CPU seconds by step, until the page is counted
 
 
 class TimedExtract(_pipelines.ExtractPipeline):
@@ -95,7 +96,7 @@ class TimedExtract(_pipelines.ExtractPipeline):
     async def process_item(self, item: Any) -> Any:
         url = item.final_url or item.url
         item = await super().process_item(item)
-        item.extra["cpu_extract"] = CPU.pop(url, 0.0)
+        SPENT.setdefault(id(item), {})["cpu_extract"] = CPU.pop(url, 0.0)
         return item
 
 
@@ -111,22 +112,24 @@ class TimedStore(_pipelines.StorePipeline):
         try:
             return super()._store(page)
         finally:
-            page.extra["cpu_store"] = page.extra.get("cpu_store", 0.0) + time.process_time() - started
+            spent = SPENT.setdefault(id(page), {})
+            spent["cpu_store"] = spent.get("cpu_store", 0.0) + time.process_time() - started
 
     def flush(self) -> None:
         batch = [page for page, _ in self.queued]
         started = time.process_time()
-        before = sum(p.extra.get("cpu_store", 0.0) for p in batch)
+        before = sum(SPENT.get(id(p), {}).get("cpu_store", 0.0) for p in batch)
         super().flush()
-        alone = sum(p.extra.get("cpu_store", 0.0) for p in batch) - before  # pages stored one by one
+        alone = sum(SPENT.get(id(p), {}).get("cpu_store", 0.0) for p in batch) - before  # pages stored one by one
         shared = (time.process_time() - started - alone) / len(batch) if batch else 0.0
         for p in batch:
-            p.extra["cpu_store"] = p.extra.get("cpu_store", 0.0) + shared
+            spent = SPENT.setdefault(id(p), {})
+            spent["cpu_store"] = spent.get("cpu_store", 0.0) + shared
 
 
 def label(item: Any) -> str:
     """The check's outcome, "unchanged" split by what decided it."""
-    outcome = str(item.extra.get("outcome", "?"))
+    outcome = str(item.outcome or "?")
     if outcome != "unchanged":
         return outcome
     if getattr(item, "same_body", False):
@@ -180,8 +183,9 @@ def phase(kind: str, urls: list[str], db_url: str) -> dict[str, Any]:
     def seen(item: Any) -> None:
         row = by[label(item)]
         row[0] += 1
-        row[1] += item.extra.get("cpu_extract", 0.0)
-        row[2] += item.extra.get("cpu_store", 0.0)
+        spent = SPENT.pop(id(item), {})
+        row[1] += spent.get("cpu_extract", 0.0)
+        row[2] += spent.get("cpu_store", 0.0)
 
     settings = build_settings(url, SETTINGS)
     pipes = dict(settings.getdict("ITEM_PIPELINES"))

@@ -2,7 +2,7 @@
 
     python bench/review_pages.py [--articles 300] [--db sqlite:///tmp/x.db]
 
-Stores each article twice through the real pipeline (extract → store_page),
+Stores each article twice through the real pipeline (extract → record_page),
 the second edition revising its death toll, then times every surface through
 the ASGI app in-process (no network) and prints milliseconds per request.
 """
@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.extract import extract  # noqa: E402
-from pipeline.store import store_page  # noqa: E402
-from spiders.items import FetchedPage  # noqa: E402
+from pipeline.items import FetchedPage  # noqa: E402
+from pipeline.pipelines import record_page  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import open_database, session_scope  # noqa: E402
 from tests.articles import TRUCE_V1, article_page  # noqa: E402
@@ -42,7 +42,7 @@ def fill(db_url: str, articles: int) -> float:
             with session_scope(db_url) as session:
                 article, _ = queries.get_or_create_article(session, url)
                 page = FetchedPage(article.id, url, url, 200, html, extracted=extract(html, url=url))
-                store_page(session, page)
+                record_page(session, page)
     return time.perf_counter() - started
 
 

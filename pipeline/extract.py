@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,9 @@ class Extracted:
     headlines: dict[str, str] = field(default_factory=dict)
     extractor: str = EXTRACTOR
     extractor_version: str = EXTRACTOR_VERSION
+    # (title, date) from trafilatura's metadata pass when the page declared no
+    # headline or date and the pass ran; not part of the article (pipeline/gate.py).
+    meta_fallback: tuple[str | None, str | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_empty(self) -> bool:
@@ -113,6 +116,9 @@ def _text_of(nodes: list[Any]) -> str:
             parts.append(node.text_content())
     return "\n".join(parts)
 
+
+# (reason, text) of each block extraction dropped, for `redline inspect` (pipeline/inspect.py).
+Pruned = list[tuple[str, str]]
 
 _META_ATTRS = ("property", "name", "itemprop")
 # (attribute, its value) -> the content of the first <meta> that declares it with a content.
@@ -143,8 +149,8 @@ def _meta(metas: Metas, *names: str) -> str | None:
     return None
 
 
-def _json_ld(tree: _Element) -> Iterator[dict[str, Any]]:
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+def _json_ld(scripts: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for script in scripts:
         try:
             data = json.loads(str(script))
         except ValueError:
@@ -161,7 +167,12 @@ def _json_ld(tree: _Element) -> Iterator[dict[str, Any]]:
 
 
 def _ld_article(tree: _Element) -> dict[str, Any]:
-    for item in _json_ld(tree):
+    return ld_article_of(str(s) for s in tree.xpath('//script[@type="application/ld+json"]/text()'))
+
+
+def ld_article_of(scripts: Iterable[str]) -> dict[str, Any]:
+    """The first article item of the page's JSON-LD scripts (their texts), or {}."""
+    for item in _json_ld(scripts):
         kind = item.get("@type")
         kinds = kind if isinstance(kind, list) else [kind]
         if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report")) for k in kinds):
@@ -169,9 +180,9 @@ def _ld_article(tree: _Element) -> dict[str, Any]:
     return {}
 
 
-_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
-_INLINE_TAGS = frozenset({"span", "strong", "em", "b"})
-_LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "figure"}) | _INLINE_TAGS
+HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+INLINE_TAGS = frozenset({"span", "strong", "em", "b"})
+LINK_BLOCK_TAGS = frozenset({"li", "h2", "h3", "h4", "h5", "h6", "div", "p", "figure"}) | INLINE_TAGS
 
 
 def _holds_only(parent: _Element, child: _Element) -> bool:
@@ -195,32 +206,33 @@ def _in_running_text(parent: _Element) -> bool:
     return bool((parent.text or "").strip()) or any((child.tail or "").strip() for child in parent)
 
 
-def prune_link_blocks(tree: _Element) -> None:
+def prune_link_blocks(tree: _Element, pruned: Pruned | None = None) -> None:
     """Drop blocks made only of a link: navigation items, "most read" and
     related-story rails, tag lists. Their text changes with other articles, so
     they must never reach the body. A link inside prose keeps its sentence.
-    The page's headline surfaces are read before this runs."""
-    doomed = []
+    The page's headline surfaces are read before this runs. ``pruned``, when
+    given, receives (reason, text) of each dropped block (`redline inspect`)."""
+    doomed: list[tuple[str, _Element]] = []
     for link in tree.iter("a"):
         text = link.text_content().strip()
         if not text:
             continue
         node = link
         parent = node.getparent()
-        while parent is not None and parent.tag in _LINK_BLOCK_TAGS and _holds_only(parent, node):
+        while parent is not None and parent.tag in LINK_BLOCK_TAGS and _holds_only(parent, node):
             node, parent = parent, parent.getparent()
-        if node.tag in _INLINE_TAGS and parent is not None and _in_running_text(parent):
+        if node.tag in INLINE_TAGS and parent is not None and _in_running_text(parent):
             continue  # a link in bold or in a span, inside a sentence: the sentence keeps it
         if node is not link or parent is None or parent.tag in ("ul", "ol", "nav"):
             # A linked headline inside a list item is a story teaser: the whole item goes.
             teaser = (
-                next(node.iterancestors("li"), None)
-                if node.tag in _HEADINGS or node.find(".//h3") is not None
-                else None
+                next(node.iterancestors("li"), None) if node.tag in HEADINGS or node.find(".//h3") is not None else None
             )
-            doomed.append(teaser if teaser is not None else node)
-    for node in doomed:
+            doomed.append(("teaser list", teaser) if teaser is not None else ("link block", node))
+    for reason, node in doomed:
         if node.getparent() is not None:
+            if pruned is not None:
+                pruned.append((reason, normalise_line(" ".join(node.itertext())) or ""))
             node.drop_tree()
 
 
@@ -245,6 +257,14 @@ _BYLINE_NODES = (
 )
 
 
+# The <meta> names page_facts reads (pipeline/gate.py hashes exactly these).
+BYLINE_METAS = ("author", "article:author", "parsely-author", "sailthru.author")
+SURFACE_METAS = ("og:title", "twitter:title")
+PUBLISHED_METAS = ("article:published_time", "datePublished", "pubdate")
+MODIFIED_METAS = ("article:modified_time", "og:updated_time", "dateModified")
+DATE_METAS = PUBLISHED_METAS + MODIFIED_METAS
+
+
 def _byline(tree: _Element, ld: dict[str, Any], metas: Metas) -> str | None:
     """The author line from the page's own declarations, most explicit first.
 
@@ -255,7 +275,7 @@ def _byline(tree: _Element, ld: dict[str, Any], metas: Metas) -> str | None:
     byline that flickers between fetches would be reported as an edit.
     """
     candidates: list[str] = []
-    meta = _meta(metas, "author", "article:author", "parsely-author", "sailthru.author")
+    meta = _meta(metas, *BYLINE_METAS)
     if meta and not meta.startswith(("http://", "https://")):
         candidates.append(meta)
     if author := _ld_author(ld):
@@ -374,16 +394,18 @@ def page_facts(tree: _Element, ld: dict[str, Any] | None = None) -> PageFacts:
     return PageFacts(
         surfaces=headline_surfaces(tree, ld, metas),
         byline=_byline(tree, ld, metas),
-        published=_meta(metas, "article:published_time", "datePublished", "pubdate") or _ld_str(ld, "datePublished"),
-        modified=_meta(metas, "article:modified_time", "og:updated_time", "dateModified")
-        or _ld_str(ld, "dateModified"),
+        published=_meta(metas, *PUBLISHED_METAS) or _ld_str(ld, "datePublished"),
+        modified=_meta(metas, *MODIFIED_METAS) or _ld_str(ld, "dateModified"),
         canonical=str(canonical[0]).strip() if canonical and canonical[0] else None,
     )
 
 
-def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None) -> Extracted:
+def extract(
+    html: str | bytes, url: str | None = None, overrides: SiteOverrides | None = None, pruned: Pruned | None = None
+) -> Extracted:
     """Extract the article from a page. Never raises on odd HTML: an unreadable
-    page is an :class:`Extracted` with empty text (an ``empty_extraction``)."""
+    page is an :class:`Extracted` with empty text (an ``empty_extraction``).
+    ``pruned`` collects (reason, text) of every block pruned before trafilatura."""
     tree = parse_page(html)
     if tree is None:
         return Extracted(title=None, byline=None, text="")
@@ -392,6 +414,10 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         for selector in overrides.remove:
             for node in _select(tree, selector):
                 if not isinstance(node, str) and node.getparent() is not None:
+                    if pruned is not None:
+                        pruned.append(
+                            (f"removed by override {selector!r}", normalise_line(" ".join(node.itertext())) or "")
+                        )
                     node.getparent().remove(node)
 
     # Everything read from the markup is read before pruning and trafilatura:
@@ -407,7 +433,7 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         if overrides.byline:
             byline = _clean_byline(_text_of(_select(tree, overrides.byline))) or byline
 
-    prune_link_blocks(tree)
+    prune_link_blocks(tree, pruned)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -420,14 +446,15 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
     )
     text = override_text or ""
     title = override_title or _best_headline(surfaces, None)
+    fallback = None
     if doc is not None:
         text = override_text or doc.text or ""  # type: ignore[union-attr]
         if not title or not published:
             # trafilatura's own metadata pass costs a quarter of an extraction;
             # most pages declare their headline and date and never need it.
-            meta = extract_metadata(tree, url, _DATE_PARAMS, True, set())
-            title = title or normalise_line(meta.title)
-            published = published or meta.date
+            fallback = _metadata_pass(tree, url)
+            title = title or fallback[0]
+            published = published or fallback[1]
 
     text = _drop_leading_headline(normalise_text(text), {title, *surfaces.values()})
     return Extracted(
@@ -438,4 +465,19 @@ def extract(html: str | bytes, url: str | None = None, overrides: SiteOverrides 
         modified_at=normalise_line(modified),
         canonical_url=facts.canonical,
         headlines=surfaces,
+        meta_fallback=fallback,
     )
+
+
+def _metadata_pass(tree: _Element, url: str | None) -> tuple[str | None, str | None]:
+    meta = extract_metadata(tree, url, _DATE_PARAMS, True, set())
+    return normalise_line(meta.title), meta.date
+
+
+def meta_fallback(html: str | bytes, url: str | None) -> tuple[str | None, str | None] | None:
+    """What extraction's metadata pass finds on a page (its tree pruned as extraction prunes it)."""
+    tree = parse_page(html)
+    if tree is None:
+        return None
+    prune_link_blocks(tree)
+    return _metadata_pass(tree, url)

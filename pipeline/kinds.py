@@ -47,6 +47,12 @@ KINDS: dict[str, KindInfo] = {
         "A correction or update note (words, not just a date) was added; `new` is the note's text.",
     ),
     "unpublished": KindInfo("high", True, "The article now answers 404/410."),
+    "republished": KindInfo(
+        "high",
+        True,
+        "An unpublished article is back; `old` is the last version's headline, `new` the headline now; "
+        "its edits against the last version follow as their own records.",
+    ),
     "redirected": KindInfo("medium", False, "The article now redirects to another URL."),
     "published_date": KindInfo("medium", False, "The published date changed."),
     "modified_date": KindInfo(

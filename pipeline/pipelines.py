@@ -1,65 +1,76 @@
-"""Scrapy item pipelines: extract, then store (version → diff → classify)."""
+"""Scrapy item pipelines: extract, then store (decide → write).
+
+The one module of pipeline/ that meets Scrapy and the database: a page is
+decided by pipeline/outcome.py and written by storage/record.py. Every
+``REDLINE_*`` setting is read here (and in spiders/) through :func:`setting`,
+its default written once, in settings.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.orm import Session
 
-from pipeline import region
-from pipeline.extract import Extracted, SiteOverrides, extract
-from pipeline.quiet import Raced, is_quiet, write_quiet
+from pipeline import jsshell, outcome
+from pipeline.background import background_from
+from pipeline.examine import examine
+from pipeline.extract import SiteOverrides
+from pipeline.items import FetchedPage
+from pipeline.outcome import Latest, Rules
+from pipeline.overrides import OverrideTable
+from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
-from pipeline.store import StoreResult, store_page
-from spiders.items import FetchedPage
-from storage import queries
-from storage.db import open_database, transaction
-from storage.models import utcnow
+from storage import queries, record, versiontext
+from storage.db import open_database, session_scope, transaction
+from storage.models import CheckOutcome, utcnow
+from storage.record import Decision, Raced
+from storage.sources import source_overrides
 
 logger = logging.getLogger(__name__)
 
-
-def _overrides_for(url: str, table: dict[str, Any]) -> SiteOverrides | None:
-    host = (urlsplit(url).hostname or "").lower()
-    while host:
-        if host in table:
-            return SiteOverrides.from_mapping(table[host])
-        host = host.partition(".")[2]
-    return None
+T = TypeVar("T")
 
 
-def examine(
-    html: str, url: str, overrides: SiteOverrides | None, previous_key: str | None, keys: bool
-) -> tuple[bool, Extracted | None, str | None]:
-    """(same region, extraction, region key) of one page: the key check first,
-    extraction only when it fails. A module function, so a worker process can run it."""
-    keys = keys and overrides is None
-    found = region.probe(html, previous_key) if keys and previous_key and previous_key != region.NO_KEY else None
-    if found is not None and found[0] == previous_key:
-        return True, None, previous_key
-    extracted = extract(html, url, overrides)
-    if not keys or extracted.is_empty:
-        return False, extracted, None
-    if found is not None and region.covers(found[1], extracted.text):
-        return False, extracted, found[0]  # same region, new content: its key is already computed
-    if previous_key == region.NO_KEY:
-        return False, extracted, region.NO_KEY
-    return False, extracted, region.learn(html, extracted.text) or region.NO_KEY
+def setting(
+    settings: BaseSettings,
+    name: str,
+    read: Callable[[str], T],
+    check: Callable[[T], bool] | None = None,
+    wants: str = "",
+) -> T:
+    """``read(name)`` (``settings.getint`` and the like), or UsageError naming ``name``.
+
+    The default is settings.py's, never repeated here. ``check`` rejects a value
+    that reads but makes no sense; ``wants`` says what would.
+    """
+    if name not in settings:
+        raise UsageError(f"{name} is not set: settings.py defines every REDLINE_* default")
+    try:
+        value = read(name)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{name}={settings.get(name)!r}: {wants or exc}") from exc
+    if check is not None and not check(value):
+        raise UsageError(f"{name}={settings.get(name)!r}: {wants}")
+    return value
 
 
 def _leave_with(parent: int) -> None:
@@ -82,9 +93,8 @@ def _leave_with(parent: int) -> None:
 class ExtractPipeline:
     """Runs the article extractor on every new 200 response.
 
-    A page whose main region and metadata hash to the key stored at the last
-    extraction skips extraction (pipeline/region.py; ``REDLINE_REGION_KEYS``,
-    on by default). Extraction is most of a first crawl's CPU, so it can run in
+    A page the gate calls unchanged since the last extraction skips extraction
+    (pipeline/gate.py; ``REDLINE_GATE``, on by default). Extraction is most of a first crawl's CPU, so it can run in
     worker processes while this one keeps fetching and storing
     (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) extracts here until
     the crawl has extracted ``REDLINE_EXTRACT_POOL_AFTER`` pages (20), then
@@ -95,8 +105,17 @@ class ExtractPipeline:
     at the first extraction; 0 always extracts in the crawl's own process.
     """
 
-    def __init__(self, overrides: dict[str, Any], processes: int | None = 0, keys: bool = True, after: int = 20):
-        self.overrides = overrides
+    def __init__(
+        self,
+        overrides: dict[str, Any],
+        processes: int | None,
+        keys: bool,
+        after: int,
+        db_url: str | None = None,
+    ):
+        self.setting_overrides = overrides
+        self.overrides = OverrideTable(setting=overrides)
+        self.db_url = db_url
         self.keys = keys
         self.processes = processes  # None: auto
         self.after = after
@@ -107,15 +126,27 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         settings = crawler.settings
-        processes = str(settings.get("REDLINE_EXTRACT_PROCESSES", "auto")).strip().lower()
+        processes = setting(settings, "REDLINE_EXTRACT_PROCESSES", lambda n: str(settings.get(n)).strip().lower())
         if processes != "auto" and not processes.isdigit():
-            raise ValueError(f"REDLINE_EXTRACT_PROCESSES must be 'auto' or a number of processes, not {processes!r}")
+            raise UsageError(f"REDLINE_EXTRACT_PROCESSES must be 'auto' or a number of processes, not {processes!r}")
         return cls(
-            settings.getdict("REDLINE_SITE_OVERRIDES"),
+            setting(settings, "REDLINE_SITE_OVERRIDES", settings.getdict),
             None if processes == "auto" else int(processes),
-            settings.getbool("REDLINE_REGION_KEYS", True),
-            settings.getint("REDLINE_EXTRACT_POOL_AFTER", 20),
+            setting(settings, "REDLINE_GATE", settings.getbool),
+            setting(settings, "REDLINE_EXTRACT_POOL_AFTER", settings.getint, lambda n: n >= 0, "a number of pages"),
+            settings.get("REDLINE_DB"),
         )
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        """Read every source's extraction overrides once per crawl."""
+        if self.db_url:
+            url = open_database(self.db_url)
+            with session_scope(url) as session:
+                rows = source_overrides(session)
+            self.overrides = OverrideTable.build(rows, self.setting_overrides)
+
+    def overrides_for(self, url: str, source_id: int | None) -> SiteOverrides | None:
+        return SiteOverrides.from_mapping(self.overrides.lookup(url, source_id))
 
     def _workers(self) -> int | None:
         """How many workers to start now; None: not decided yet."""
@@ -144,7 +175,8 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
-            args = (item.html, url, _overrides_for(url, self.overrides), item.previous_region_key, self.keys)
+            overrides = self.overrides_for(url, item.source_id)
+            args = (item.html, url, overrides, item.previous_region_key, self.keys)
             pool = self._pool()
             try:
                 if pool is None:
@@ -162,6 +194,8 @@ class ExtractPipeline:
                 item.extraction_error = f"extraction failed: {exc}"
             else:
                 item.same_region, item.extracted, item.region_key = found
+                if item.extracted is not None and item.extracted.is_empty and jsshell.script_built(item.html):
+                    item.hint = jsshell.HINT
         return item
 
     def _drop_pool(self) -> None:
@@ -181,75 +215,150 @@ def fold_sitewide_lines(session: Session, since: dt.datetime) -> int:
     return queries.relabel_as_metadata(session, reasons) if reasons else 0
 
 
+def rules_from(settings: BaseSettings) -> Rules:
+    """The rules a fetch is decided by, from REDLINE_RECHECK, REDLINE_TIME_SCALE,
+    REDLINE_MIN_TEXT_RATIO and REDLINE_STORE_RAW_HTML."""
+    scale = setting(settings, "REDLINE_TIME_SCALE", settings.getfloat, lambda x: x > 0, "a factor above 0")
+    recheck = setting(settings, "REDLINE_RECHECK", settings.getdict)
+    try:
+        policy = RecheckPolicy.from_mapping(recheck, time_scale=scale)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise UsageError(f"REDLINE_RECHECK: {exc}") from exc
+    return Rules(
+        policy,
+        setting(settings, "REDLINE_MIN_TEXT_RATIO", settings.getfloat, lambda r: 0 <= r <= 1, "a share from 0 to 1"),
+        setting(settings, "REDLINE_STORE_RAW_HTML", settings.getbool),
+        _confirm_after(settings, scale),
+    )
+
+
+def _confirm_after(settings: BaseSettings, scale: float) -> dt.timedelta | None:
+    seconds = setting(settings, "REDLINE_CONFIRM_AFTER", settings.getfloat, lambda s: s >= 0, "seconds, 0 or more")
+    return dt.timedelta(seconds=seconds / scale) if seconds else None
+
+
+@functools.cache
+def project_rules() -> Rules:
+    """The rules settings.py gives, for code that stores pages outside a crawl (tests, benchmarks)."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    return rules_from(settings)
+
+
+def record_page(
+    session: Session, page: FetchedPage, rules: Rules | None = None, *, now: dt.datetime | None = None
+) -> Decision:
+    """Decide one fetch of one article (pipeline/outcome.py) and write it in the caller's session."""
+    rules = rules or project_rules()
+    now = now or utcnow()
+    opened = record.open_article(session, page.article_id)
+    if opened is None:
+        logger.warning("fetched article %d no longer exists", page.article_id)
+        return outcome.MISSING
+    unreadable: str | None = None
+    try:
+        version = record.latest_version(session, opened) if outcome.needs_latest(page, opened.state) else None
+    except versiontext.CorruptText as exc:
+        # The version this fetch must be compared with no longer reads: the article's failure, not the crawl's.
+        logger.error("%s", exc)
+        version, unreadable = None, f"stored version unreadable: {exc} (run `redline verify`)"
+    latest = Latest.of(version) if version is not None else None
+    decision = outcome.decide(
+        page,
+        opened.state,
+        latest,
+        rules,
+        now=now,
+        background=lambda: background_from(record.site_history(session, opened, latest.seq if latest else 0)),
+        unreadable=unreadable,
+    )
+    record.apply(session, opened, decision)
+    return decision
+
+
+def record_quiet(
+    session: Session, pages: Sequence[FetchedPage], rules: Rules, *, now: dt.datetime | None = None
+) -> tuple[list[tuple[FetchedPage, Decision]], list[FetchedPage]]:
+    """Decide quiet pages as :func:`record_page` would and write those the batch
+    can settle together; return them with their decisions, and the pages left
+    for :func:`record_page` (an article that is not active, has no version yet,
+    was checked later by another worker, or comes twice).
+
+    Raises :class:`~storage.record.Raced` when an article moved under the batch.
+    """
+    now = now or utcnow()
+    ids = [p.article_id for p in pages]
+    repeated = {i for i in ids if ids.count(i) > 1}
+    states = record.lock_states(session, ids)
+    settled: list[tuple[FetchedPage, Decision]] = []
+    left: list[FetchedPage] = []
+    for page in pages:
+        state = states.get(page.article_id)
+        if state is None or page.article_id in repeated or not record.can_batch(state, page.fetched_at or now):
+            left.append(page)
+            continue
+        decision = outcome.decide(page, state, None, rules, now=now)
+        if record.fits_batch(decision):
+            settled.append((page, decision))
+        else:
+            left.append(page)
+    record.apply_batch(session, [d for _, d in settled])
+    return settled, left
+
+
 class StorePipeline:
     """Writes each page's check, version and changes in one transaction.
 
-    Quiet pages (a 304, the same bytes, the same article region) are queued
-    and written together (pipeline/quiet.py): up to ``REDLINE_STORE_BATCH``
-    pages (default 64; 1 writes every page alone) or whatever arrived within
-    ``REDLINE_STORE_BATCH_WAIT`` seconds (default 0.05) share one transaction.
-    An item leaves this pipeline only once its page is committed.
+    Quiet pages (a 304, the same bytes, the gate said unchanged) are queued
+    and written together (storage/record.py): up to ``REDLINE_STORE_BATCH``
+    pages (1 writes every page alone) or whatever arrived within
+    ``REDLINE_STORE_BATCH_WAIT`` seconds share one transaction. Either way a
+    page is decided by pipeline/outcome.py. An item leaves this pipeline only
+    once its page is committed.
     """
 
-    def __init__(
-        self,
-        db_url: str,
-        keep_raw: bool,
-        min_ratio: float,
-        stats: StatsCollector,
-        policy: RecheckPolicy | None = None,
-        batch_size: int = 64,
-        batch_wait: float = 0.05,
-    ):
+    def __init__(self, db_url: str, rules: Rules, stats: StatsCollector, batch_size: int, batch_wait: float):
         self.db_url = db_url
-        self.keep_raw = keep_raw
-        self.min_ratio = min_ratio
+        self.rules = rules
         self.stats = stats
-        self.policy = policy or RecheckPolicy()
         self.batch_size = batch_size
         self.batch_wait = batch_wait
-        self.queued: list[tuple[FetchedPage, asyncio.Future[StoreResult]]] = []
+        self.queued: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []
         self.timer: asyncio.TimerHandle | None = None
+        self.started = utcnow()
         self.started = utcnow()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         assert crawler.stats is not None
         settings = crawler.settings
-        return cls(
-            open_database(settings.get("REDLINE_DB")),
-            settings.getbool("REDLINE_STORE_RAW_HTML", True),
-            settings.getfloat("REDLINE_MIN_TEXT_RATIO", 0.2),
-            crawler.stats,
-            RecheckPolicy.from_mapping(
-                settings.getdict("REDLINE_RECHECK"), time_scale=settings.getfloat("REDLINE_TIME_SCALE", 1)
-            ),
-            settings.getint("REDLINE_STORE_BATCH", 64),
-            settings.getfloat("REDLINE_STORE_BATCH_WAIT", 0.05),
+        rules = rules_from(settings)
+        batch = setting(
+            settings, "REDLINE_STORE_BATCH", settings.getint, lambda n: n >= 1, "a number of pages, 1 or more"
         )
+        wait = setting(settings, "REDLINE_STORE_BATCH_WAIT", settings.getfloat, lambda s: s >= 0, "seconds, 0 or more")
+        return cls(open_database(settings.get("REDLINE_DB")), rules, crawler.stats, batch, wait)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
-        result = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
-        self.stats.inc_value(f"redline/checks/{result.outcome.value}")
-        for kind in result.change_kinds:
+        decision = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
+        self.stats.inc_value(f"redline/checks/{decision.outcome.value}")
+        if decision.outcome == CheckOutcome.UNCHANGED:
+            # How it was known: the same bytes, the gate, or a full extraction.
+            how = "same_body" if item.same_body else "gate" if item.same_region else "extracted"
+            self.stats.inc_value(f"redline/unchanged/{how}")
+        for kind in decision.change_kinds:
             self.stats.inc_value(f"redline/changes/{kind}")
-        item.extra["outcome"] = result.outcome.value
-        item.extra["change_kinds"] = result.change_kinds
+        item.outcome, item.change_kinds = decision.outcome, decision.change_kinds
         return item
 
-    def _store(self, page: FetchedPage) -> StoreResult:
-        return transaction(
-            self.db_url,
-            lambda session: store_page(
-                session, page, keep_raw=self.keep_raw, min_ratio=self.min_ratio, policy=self.policy
-            ),
-        )
+    def _store(self, page: FetchedPage) -> Decision:
+        return transaction(self.db_url, lambda session: record_page(session, page, self.rules))
 
-    def _queue(self, page: FetchedPage) -> asyncio.Future[StoreResult]:
+    def _queue(self, page: FetchedPage) -> asyncio.Future[Decision]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[StoreResult] = loop.create_future()
+        future: asyncio.Future[Decision] = loop.create_future()
         self.queued.append((page, future))
         if len(self.queued) >= self.batch_size:
             self.flush()
@@ -258,7 +367,7 @@ class StorePipeline:
         return future
 
     def flush(self) -> None:
-        """Write the queued quiet pages: together where pipeline/quiet.py can, else one by one."""
+        """Write the queued quiet pages: together where the batch can, else one by one."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -267,7 +376,7 @@ class StorePipeline:
             return
         pages = [page for page, _ in batch]
         try:
-            settled, _left = transaction(self.db_url, lambda session: write_quiet(session, pages, self.policy))
+            settled, _left = transaction(self.db_url, lambda session: record_quiet(session, pages, self.rules))
         except Raced as exc:
             logger.info("%s; storing its %d pages one by one", exc, len(pages))
             settled = []
@@ -276,7 +385,7 @@ class StorePipeline:
                 if not future.done():
                     future.set_exception(exc)
             return
-        results = {id(page): StoreResult(outcome, seq) for page, outcome, seq in settled}
+        results = {id(page): decision for page, decision in settled}
         for page, future in batch:
             try:
                 result = results.get(id(page)) or self._store(page)

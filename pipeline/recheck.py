@@ -24,10 +24,19 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 Ladder = tuple[tuple[dt.timedelta, dt.timedelta], ...]
+
+# An article gone (404/410) is checked again this long after it went, then never:
+# a story pulled for legal review often comes back within days (docs/recheck.md).
+GONE_LADDER: tuple[dt.timedelta, ...] = (
+    dt.timedelta(hours=1),
+    dt.timedelta(hours=6),
+    dt.timedelta(days=1),
+    dt.timedelta(days=3),
+)
 
 DEFAULT_LADDER: Ladder = (
     (dt.timedelta(hours=3), dt.timedelta(minutes=15)),
@@ -50,7 +59,7 @@ class RecheckPolicy:
     max_backoff: dt.timedelta = dt.timedelta(hours=12)
     domain_budget: int = 60  # at most this many checks per domain per batch (the daemon applies it)
     time_scale: float = 1.0
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    gone_ladder: tuple[dt.timedelta, ...] = GONE_LADDER
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, *, time_scale: float = 1.0) -> RecheckPolicy:
@@ -123,6 +132,15 @@ class RecheckPolicy:
         if retry_after:
             interval = max(interval, dt.timedelta(seconds=retry_after) * scale)
         return now + interval / scale, reason
+
+    def plan_gone(self, *, gone_at: dt.datetime, now: dt.datetime) -> tuple[dt.datetime | None, str]:
+        """(when to look at a gone article again, why) — None past the ladder's last rung."""
+        scale = self.time_scale
+        for after in self.gone_ladder:
+            due = gone_at + after / scale
+            if due > now:
+                return due, f"gone: looking again {_human(after)} after it went"
+        return None, f"gone for more than {_human(self.gone_ladder[-1])}: no more checks"
 
 
 def _td(value: Any) -> dt.timedelta:

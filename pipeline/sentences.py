@@ -71,6 +71,23 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def sentence_starts(text: str) -> list[int]:
+    """Offsets in ``text`` where a sentence after the first one begins, by the rules of
+    :func:`split_sentences` (a line break always ends a sentence)."""
+    starts: list[int] = []
+    for line in re.finditer(r"[^\n]+", text):
+        paragraph, base = line.group(), line.start()
+        if base and paragraph.strip():
+            starts.append(base + len(paragraph) - len(paragraph.lstrip()))
+        for m in _BOUNDARY.finditer(paragraph):
+            if m.group(1).startswith(".") and _is_abbreviation(paragraph[: m.start(1)]):
+                continue
+            if paragraph[m.end() :][:1].islower():
+                continue
+            starts.append(base + m.end())
+    return starts
+
+
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
 
 

@@ -26,6 +26,7 @@ import html
 import logging
 import tomllib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,10 @@ def load_rules(path: Path) -> list[Rule]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RuleError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        from config import not_utf8
+
+        raise RuleError(f"cannot read {path}: {not_utf8(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{path} is not valid TOML: {exc}") from None
     return parse_rules(data)
@@ -274,3 +279,14 @@ def run_alerts(
                     summary.messages += 1
                 transaction(db_url, functools.partial(_record, ids=ids, error=error, now=when))
     return summary
+
+
+def alert_round(db_url: str, rules: list[Rule]) -> Callable[[dt.datetime], str | None]:
+    """One alert round for the daemon (scheduler.DaemonOptions.alerts): run the rules on the
+    changes detected since the time it is given; the summary to log, or None when nothing moved."""
+
+    def round_(since: dt.datetime) -> str | None:
+        summary = run_alerts(db_url, rules, since=since)
+        return str(summary) if summary.matched or summary.failed else None
+
+    return round_

@@ -19,6 +19,7 @@ from review.deps import FilterDep, SessionDep
 from review.feed import atom_feed, feed_changes
 from review.filters import MAX_OFFSET, FilterError
 from storage import queries, review_queries
+from storage.sites import outlet_of
 
 # Ids are 32-bit integers in PostgreSQL: a larger one cannot exist, so it is a bad request, not a lookup.
 MAX_ID = 2**31 - 1
@@ -83,7 +84,7 @@ def api_articles(
                 "id": a.id,
                 "url": a.url,
                 "canonical_url": a.canonical_url,
-                "outlet": review_queries.outlet_of(a.url),
+                "outlet": outlet_of(a.url),
                 "status": a.status,
                 "versions": a.version_count,
                 "changes": n,

@@ -19,7 +19,7 @@ from pipeline.sentences import align, split_sentences
 from review import render
 from review.templating import render_template
 from storage.models import Version
-from storage.review_queries import outlet_of
+from storage.sites import outlet_of
 
 CARD_WIDTH = 680
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

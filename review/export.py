@@ -20,7 +20,7 @@ from pipeline.sentences import align, split_sentences
 from review import render, views
 from review.filters import ChangeFilter
 from storage import queries
-from storage.review_queries import outlet_of
+from storage.sites import outlet_of
 
 CSV_FIELDS = (
     "id",

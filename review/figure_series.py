@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pipeline.figures import Figure, find_figures
 from pipeline.sentences import split_sentences
 from storage.models import Article, Version
-from storage.review_queries import outlet_of
+from storage.sites import outlet_of
 
 
 @dataclass(frozen=True)

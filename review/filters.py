@@ -7,18 +7,16 @@ silently ignored: a typo in ``kind=nubmer`` must not look like "no changes".
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pipeline import durations
 from pipeline.kinds import KINDS, SEVERITIES, severity_rank
 from storage.review_queries import ChangeQuery
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**9  # paging deeper than this is a mistake, and must not overflow an SQL integer
 DEFAULT_LIMIT = 200
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 class FilterError(ValueError):
@@ -35,21 +33,13 @@ class FilterError(ValueError):
 
 
 def parse_since(value: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
-    """``24h``, ``7d``, ``90m`` or an ISO date, as a naive UTC datetime."""
+    """``24h``, ``7d``, ``90m`` or an ISO date, as a naive UTC datetime (pipeline/durations.py)."""
     if not value:
         return None
-    m = _DURATION.fullmatch(value.strip())
-    if m:
-        now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        try:
-            return now - dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
-        except OverflowError:
-            raise FilterError("since", value, "a duration that reaches back no further than year 1") from None
     try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise FilterError("since", value, "a duration such as 90m, 24h, 7d, 2w, or an ISO date") from None
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+        return durations.parse_since(value, now)
+    except ValueError as exc:
+        raise FilterError("since", value, str(exc)) from None
 
 
 def _choose(field: str, values: Iterable[str], allowed: Sequence[str]) -> tuple[str, ...]:

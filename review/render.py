@@ -15,11 +15,12 @@ from rich.text import Text
 
 from pipeline.diff import Segment, word_diff
 from review.inert import inert
+from review.textdiff import change_diff, rich_diff
 from storage.models import Article, Change, Check, Version
 
 
 def iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.replace(microsecond=value.microsecond).isoformat() + "Z"
+    return None if value is None else value.isoformat() + "Z"
 
 
 def tidy(value: Any) -> Any:
@@ -38,7 +39,7 @@ def tidy(value: Any) -> Any:
 
 
 def change_json(change: Change, article: Article) -> dict[str, Any]:
-    """The contract shape of a change (DEVELOPERS.md), plus stealth and details."""
+    """The contract shape of a change (README.md, "A change record"), plus stealth and details."""
     return {
         "id": change.id,
         "article_url": article.url,
@@ -138,32 +139,54 @@ def _short(value: str | None, width: int = 90) -> str:
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
-def changes_table(rows: list[tuple[Change, Article]]) -> Table:
+def changes_table(rows: list[tuple[Change, Article]], *, markers: bool = False, url_width: int | None = None) -> Table:
+    """One line per change; the change as a word diff of old → new (markers when ``markers``).
+
+    A URL is never broken over lines (it could not be copied): on a narrow
+    terminal it is cut at ``url_width`` with an ellipsis instead.
+    """
     table = Table(show_lines=False, header_style="bold")
-    for col in ("id", "article", "v", "kind", "old", "new", "context"):
-        table.add_column(col, overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("article", no_wrap=True, overflow="ellipsis", max_width=url_width)
+    table.add_column("v", no_wrap=True)
+    table.add_column("kind", overflow="fold")
+    table.add_column("change", overflow="fold")
+    table.add_column("context", overflow="fold", max_width=24)
     for change, article in rows:
         kind = Text(change.kind, style=SEVERITY_STYLE.get(change.severity, ""))
         if change.stealth:
             kind.append(" stealth", style="bold magenta")
         versions = f"{change.from_version or ''}→{change.to_version or ''}"
-        old = change.old if change.old_value is None else f"{change.old}"
         table.add_row(
             str(change.id),
-            Text(_short(article.url, 50)),
+            Text(inert(article.url)),
             versions,
             kind,
-            Text(_short(old)),
-            Text(_short(change.new)),
+            change_diff(change.old, change.new, markers=markers),
             Text(change.context or ""),
         )
     return table
 
 
+CHANGE_COLUMNS = (
+    "id",
+    "detected_at",
+    "article_url",
+    "from_version",
+    "to_version",
+    "kind",
+    "severity",
+    "stealth",
+    "old",
+    "new",
+    "context",
+)
+
+
 def history_table(url: str, versions: list[Version]) -> Table:
     table = Table(title=Text(url), header_style="bold")
     for col in ("version", "fetched_at", "title", "byline", "modified_at", "chars", "hash"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("fetched_at", "hash"))
     for v in versions:
         title = _short(v.title, 70) + (f" (= v{v.reverts_to})" if v.reverts_to and v.reverts_to != v.seq else "")
         table.add_row(
@@ -178,13 +201,10 @@ def history_table(url: str, versions: list[Version]) -> Table:
     return table
 
 
-def diff_text(segments: list[Segment]) -> Text:
-    """Deleted words red and struck through, inserted words green."""
-    out = Text()
-    for seg in segments:
-        style = {"equal": "", "delete": "bold red strike", "insert": "bold green underline"}[seg.op]
-        out.append(inert(seg.text), style=style)
-    return out
+def diff_text(segments: list[Segment], *, markers: bool = False) -> Text:
+    """Deleted words red and struck through, inserted words green; with ``markers``,
+    ``[-deleted-]{+inserted+}`` instead (for anything that is not a terminal)."""
+    return rich_diff(segments, markers=markers)
 
 
 def diff_html(segments: list[Segment]) -> str:

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from review.inert import inert
 from review.render import iso
-from storage.review_queries import outlet_of
+from storage.sites import outlet_of
 
 
 def _when(value: dt.datetime | str | None) -> str:

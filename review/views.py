@@ -21,6 +21,7 @@ from review.inert import inert
 from review.svg import Point, Series, line_chart, timestamp
 from storage import queries, review_queries
 from storage.models import Article, Change, Version
+from storage.sites import outlet_of
 
 
 class NotFound(LookupError):
@@ -31,7 +32,7 @@ def change_row(change: Change, article: Article) -> dict[str, Any]:
     return {
         **render.change_json(change, article),
         "article_id": article.id,
-        "outlet": review_queries.outlet_of(article.url),
+        "outlet": outlet_of(article.url),
     }
 
 

@@ -2,7 +2,7 @@
 
 Which articles: ``-a select=due`` (default), ``-a select=all``, or ``-a urls=…``
 (comma-separated). It never writes to the database itself; every outcome,
-failures included, becomes a :class:`~spiders.items.FetchedPage` for the
+failures included, becomes a :class:`~pipeline.items.FetchedPage` for the
 pipelines.
 """
 
@@ -29,13 +29,19 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from pipeline.items import FetchedPage
 from spiders.capture import exchange_of
-from spiders.items import FetchedPage
 from storage.db import open_database, session_scope
 from storage.models import utcnow
 from storage.queries import ArticleRef, articles_to_check
 
 logger = logging.getLogger(__name__)
+
+
+def render_meta(render: str | None) -> dict[str, Any]:
+    """Request meta that sends a source's pages through the headless browser (spiders/browser.py)."""
+    return {"playwright": True} if render == "browser" else {}
+
 
 # Every status the pipelines must see; 3xx are left to RedirectMiddleware.
 HANDLED_STATUSES = [304, 400, 401, 403, 404, 410, 429, 451, 500, 502, 503, 504]
@@ -82,6 +88,8 @@ class ArticleSpider(scrapy.Spider):
                 "started": time.monotonic(),
                 "body_hash": ref.body_hash,
                 "region_key": ref.region_key,
+                "source_id": ref.source_id,
+                **render_meta(ref.render),
             },
         )
 
@@ -116,6 +124,8 @@ class ArticleSpider(scrapy.Spider):
             retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
             fetched_at=utcnow(),
             exchange=exchange_of(response) if html is not None else None,
+            # Which source's extraction overrides apply (pipeline/overrides.py).
+            source_id=meta.get("source_id"),
         )
 
     def failed(self, failure: Failure) -> Any:
@@ -159,9 +169,13 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     name = type(exc).__name__
     raw = failure.getErrorMessage() or name
+    if type(exc).__module__.startswith("playwright"):
+        raw = raw.strip().splitlines()[0] if raw.strip() else name  # its call log follows on more lines
     meaning = next((text for cls, text in FAILURE_MEANINGS.items() if isinstance(exc, cls)), None)
     if isinstance(exc, IgnoreRequest):
         meaning = next((text for key, text in IGNORED_MEANINGS if key in raw.lower()), "request dropped")
+    if meaning is None and type(exc).__module__.startswith("playwright") and name == "TimeoutError":
+        meaning = "timeout: the browser got no complete page within DOWNLOAD_TIMEOUT"
     if meaning is None and "reset" in raw.lower():
         meaning = "the connection was reset"
     return f"{meaning}: {name}: {raw}" if meaning else f"{name}: {raw}"

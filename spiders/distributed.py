@@ -34,11 +34,11 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from scrapy_redis.spiders import RedisMixin
-from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from spiders.article import ArticleSpider
+from storage import schedule
 from storage.db import transaction
-from storage.models import Article
 from storage.queries import ArticleRef, articles_to_check
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def request_payload(ref: ArticleRef, lease: str) -> str:
                 "last_modified": ref.last_modified,
                 "body_hash": ref.body_hash,
                 "region_key": ref.region_key,
+                "render": ref.render,
+                "source_id": ref.source_id,
                 "lease": lease,
             },
         }
@@ -87,10 +89,10 @@ def dispatch_due(
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     until = now + lease
 
-    def lease_due(session: Any) -> list[ArticleRef]:
+    def lease_due(session: Session) -> list[ArticleRef]:
         refs = articles_to_check(session, now=now, limit=limit)
         if refs:
-            session.execute(update(Article).where(Article.id.in_([r.id for r in refs])).values(next_check_at=until))
+            schedule.lease(session, [r.id for r in refs], until)
         return refs
 
     refs = transaction(db_url, lease_due)
@@ -173,6 +175,8 @@ class RedisArticleSpider(RedisMixin, ArticleSpider):
                 meta.get("last_modified"),
                 meta.get("body_hash"),
                 meta.get("region_key"),
+                meta.get("render"),
+                meta.get("source_id"),
             )
         except (ValueError, KeyError, TypeError) as exc:
             logger.error("dropped a malformed queue entry %r: %s", data[:200], exc)

@@ -15,12 +15,12 @@ import ipaddress
 import logging
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
-from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+if TYPE_CHECKING:  # the rule itself needs no Scrapy: the CLI and the notifiers use it without loading it
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +83,16 @@ class SafeTargetsMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargetsMiddleware:
-        allow = crawler.settings.getbool("REDLINE_ALLOW_PRIVATE") or private_allowed()
+        from pipeline.pipelines import setting  # here: the CLI imports url_problem without Scrapy's pipelines
+
+        allow = setting(crawler.settings, "REDLINE_ALLOW_PRIVATE", crawler.settings.getbool) or private_allowed()
         return cls(allow)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:
         problem = url_problem(request.url, allow_private=self.allow_private)
         if problem:
+            from scrapy.exceptions import IgnoreRequest
+
             logger.warning("refused %s: %s", request.url, problem)
             raise IgnoreRequest(f"refused target: {problem}")
         return None

@@ -2,27 +2,32 @@
 
 SQLite gets WAL, a busy timeout and foreign keys on every connection; PostgreSQL
 uses the same code through psycopg 3. The schema is owned by Alembic: every
-entry point calls :func:`open_database`, which upgrades to the latest revision.
+entry point calls :func:`open_database`, which upgrades to the latest revision
+(a database already there is recognised without loading Alembic: a short
+command should not pay for it).
 """
 
 from __future__ import annotations
 
+import ast
 import atexit
 import functools
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +38,10 @@ SQLITE_BUSY_MS = int(os.environ.get("REDLINE_SQLITE_BUSY_MS", "30000"))
 # retried this many times, waiting 0.5 s, 1 s, 2 s… in between.
 TRANSACTION_ATTEMPTS = 7
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseMissing(LookupError):
+    """A SQLite database that is not there, for a use that must not create it; the text says which."""
 
 
 def database_url(url: str | None = None) -> str:
@@ -120,6 +129,8 @@ def _sessionmaker(url: str) -> sessionmaker[Session]:
 
 def alembic_config(url: str) -> Config:
     """Alembic's configuration for the database at ``url`` (no alembic.ini: the migrations ship with the code)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = get_engine(url)
@@ -129,14 +140,74 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Bring the schema at ``url`` to the latest Alembic revision."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "heads")
 
 
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+
+
 @functools.cache
-def open_database(url: str | None = None) -> str:
-    """Resolve the URL, upgrade its schema once per process, return the URL."""
+def head_revisions() -> frozenset[str] | None:
+    """The latest revisions, read from the migration files (None when they cannot be read)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        for path in (MIGRATIONS / "versions").glob("*.py"):
+            found = {m[1]: m[2] for m in _REVISION.finditer(path.read_text(encoding="utf-8"))}
+            revisions.add(ast.literal_eval(found["revision"]))
+            down = ast.literal_eval(found.get("down_revision", "None"))
+            parents.update([down] if isinstance(down, str) else down or ())
+    except (OSError, KeyError, ValueError, SyntaxError):
+        return None
+    return frozenset(revisions - parents) or None
+
+
+def _at_head(url: str) -> bool:
+    """Whether the schema at ``url`` is already at the latest revisions."""
+    heads = head_revisions()
+    if heads is None:
+        return False
+    with get_engine(url).connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        current = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    return current == heads
+
+
+def _sqlite_file(url: str) -> Path | None:
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() != "sqlite" or not sa_url.database or sa_url.database == ":memory:":
+        return None
+    if sa_url.database.startswith("file:"):
+        return None
+    return Path(sa_url.database)
+
+
+def check_sqlite_file(url: str, *, create: bool) -> None:
+    """Say clearly when a SQLite database cannot be there: its directory is missing, or
+    (``create`` false) the file itself; SQLite would create an empty one instead."""
+    path = _sqlite_file(url)
+    if path is None or path.exists():
+        return
+    if not path.parent.is_dir():
+        raise DatabaseMissing(f"the directory {path.parent} does not exist")
+    if not create:
+        raise DatabaseMissing(f"{path} does not exist (redline track, sources add, crawl or run creates it)")
+
+
+@functools.cache
+def open_database(url: str | None = None, *, create: bool = True) -> str:
+    """Resolve the URL, upgrade its schema once per process, return the URL.
+
+    With ``create`` false a SQLite file that does not exist is refused
+    (:class:`DatabaseMissing`) instead of created empty: for commands that only read.
+    """
     resolved = database_url(url)
-    upgrade(resolved)
+    check_sqlite_file(resolved, create=create)
+    if not _at_head(resolved):
+        upgrade(resolved)
     return resolved
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import (
     JSON,
@@ -25,10 +25,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
 
 from storage import versiontext
+from storage.sites import host_of as host_of  # its old home: pipeline/background.py, migration 0004
 
 
 def utcnow() -> dt.datetime:
@@ -54,6 +56,8 @@ class CheckOutcome(enum.StrEnum):
     EMPTY_EXTRACTION = "empty_extraction"
     # Fetched before a check already stored (two workers raced): recorded, not applied.
     SUPERSEDED = "superseded"
+    # A drastic change (most of the article gone, or replaced) held until a second fetch agrees.
+    PENDING = "pending"
 
 
 class Source(Base):
@@ -61,7 +65,7 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # feed | sitemap | front
+    kind: Mapped[str] = mapped_column(String(16))  # a key of spiders/source_kinds.py:SOURCE_KINDS, or auto
     name: Mapped[str | None] = mapped_column(String(200))
     every_seconds: Mapped[int] = mapped_column(Integer, default=600)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -79,26 +83,27 @@ class Source(Base):
     from_config: Mapped[str | None] = mapped_column(String(1024))
     # Share of this source's articles ever revised; quiet outlets are checked less (pipeline/recheck.py).
     edit_rate: Mapped[float | None] = mapped_column(Float)
+    # How its pages are fetched: None (plain HTTP) or "browser" (headless Chromium, spiders/browser.py).
+    render: Mapped[str | None] = mapped_column(String(16))
+    # kind "auto": what the outlet search chose to read (spiders/outlet.py), and why.
+    found_url: Mapped[str | None] = mapped_column(String(2048))
+    found_kind: Mapped[str | None] = mapped_column(String(16))
+    found_why: Mapped[str | None] = mapped_column(Text)
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
-
-
-def host_of(url: str) -> str | None:
-    """The host (and port) an article's URL names, lower-cased: what makes two articles one site's."""
-    return urlsplit(url).netloc.lower()[:255] or None
 
 
 class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_due", "status", "next_check_at"),
-        # A site's most recently checked articles (pipeline/background.py), without a scan.
+        # A site's most recently checked articles (storage/record.py site_history), without a scan.
         Index("ix_articles_host_checked", "host", "last_checked_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    host: Mapped[str | None] = mapped_column(String(255))  # host_of(url)
+    host: Mapped[str | None] = mapped_column(String(255))  # storage/sites.py:host_of(url)
     canonical_url: Mapped[str | None] = mapped_column(String(2048))
     final_url: Mapped[str | None] = mapped_column(String(2048))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
@@ -109,7 +114,7 @@ class Article(Base):
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
     body_hash: Mapped[str | None] = mapped_column(String(40))  # sha1 of the last 200 body
-    # "<sha1> <xpath>" of the article's main region at the last extraction (pipeline/region.py).
+    # The gate key of the last extraction (pipeline/gate.py); "-" when the page could not be placed.
     region_key: Mapped[str | None] = mapped_column(String(1024))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -118,6 +123,12 @@ class Article(Base):
     listed_headline: Mapped[str | None] = mapped_column(Text)
     listed_published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When it was first found gone (404/410) this time; its recheck ladder counts from here.
+    gone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A drastic extraction waiting for a confirmation fetch (pipeline/confirm.py):
+    # its content hash and when it was first seen.
+    pending_hash: Mapped[str | None] = mapped_column(String(64))
+    pending_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     source: Mapped[Source | None] = relationship(back_populates="articles")
     versions: Mapped[list[Version]] = relationship(
@@ -158,8 +169,6 @@ class Version(Base):
         """The full text, rebuilt (and verified) on first read; query functions prime it."""
         cached: str | None = self.__dict__.get("_text")
         if cached is None:
-            from storage.queries import load_texts
-
             session = object_session(self)
             if session is None:
                 raise versiontext.CorruptText(f"version {self.seq}: text not loaded and no session to read it")
@@ -174,6 +183,52 @@ class Version(Base):
 
     def stored_text(self) -> versiontext.Stored:
         return versiontext.Stored(self.seq, self.text_z, self.text_delta, self.text_sha1)
+
+
+def load_texts(session: Session, versions: Sequence[Version], problems: list[str] | None = None) -> None:
+    """Rebuild (and verify) the texts of ``versions``, all of one article, that
+    are not loaded yet; rows their delta chains need are read in one query.
+
+    A text that does not rebuild raises :class:`~storage.versiontext.CorruptText`
+    naming the article and version; with ``problems``, each such version is
+    named there instead and left unloaded, and the others are read."""
+    try:
+        _load_texts(session, versions)
+    except versiontext.CorruptText as exc:
+        article = session.get(Article, versions[0].article_id)
+        name = f"article {versions[0].article_id} {article.url if article is not None else ''}".rstrip()
+        if problems is None:
+            raise versiontext.CorruptText(f"{name}: {exc}") from exc
+        for v in versions:  # one by one: each version whose chain is broken is named, the rest are read
+            try:
+                _load_texts(session, [v])
+            except versiontext.CorruptText as one:
+                problems.append(f"{name}: {one}")
+
+
+def _load_texts(session: Session, versions: Sequence[Version]) -> None:
+    todo = sorted((v for v in versions if "_text" not in v.__dict__), key=lambda v: v.seq)
+    if not todo:
+        return
+    known = {v.seq: v.stored_text() for v in versions}
+    if any(v.text_z is None for v in todo):
+        rows = session.execute(
+            select(Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
+            .where(
+                Version.article_id == todo[0].article_id,
+                Version.seq >= todo[0].seq,
+                Version.seq <= todo[-1].seq + versiontext.KEYFRAME_EVERY,
+            )
+            .order_by(Version.seq)
+        )
+        known = {row.seq: versiontext.Stored(*row) for row in rows} | known
+    ordered = [known[seq] for seq in sorted(known)]
+    by_seq = {v.seq: v for v in versions}
+    for v in todo:
+        if "_text" in v.__dict__:
+            continue  # rebuilt on the way to an older one
+        for seq, text in versiontext.rebuild(versiontext.chain_to(ordered, v.seq), wanted=by_seq).items():
+            by_seq[seq].__dict__.setdefault("_text", text)
 
 
 class WarcRecord(Base):
@@ -197,7 +252,10 @@ class WarcRecord(Base):
 
 class Check(Base):
     __tablename__ = "checks"
-    __table_args__ = (Index("ix_checks_article_at", "article_id", "checked_at"),)
+    __table_args__ = (
+        Index("ix_checks_article_at", "article_id", "checked_at"),
+        Index("ix_checks_checked_at", "checked_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))

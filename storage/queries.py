@@ -13,7 +13,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage import versiontext
-from storage.models import Article, ArticleStatus, Change, Check, Version, host_of, utcnow
+from storage.models import Article, ArticleStatus, Change, Check, Source, Version, host_of, load_texts, utcnow
+from storage.schedule import due
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class ArticleRef:
     last_modified: str | None
     body_hash: str | None = None
     region_key: str | None = None
+    # Its source's render mode: "browser" fetches it through headless Chromium (spiders/browser.py).
+    render: str | None = None
+    source_id: int | None = None
 
 
 def get_or_create_article(session: Session, url: str, source_id: int | None = None) -> tuple[Article, bool]:
@@ -60,16 +64,24 @@ def articles_to_check(
 ) -> list[ArticleRef]:
     """Articles due for a check (or every active one), most overdue first."""
     now = now or utcnow()
-    query = select(
-        Article.id, Article.url, Article.etag, Article.last_modified, Article.body_hash, Article.region_key
-    ).where(Article.status != ArticleStatus.RETIRED)
+    query = (
+        select(
+            Article.id,
+            Article.url,
+            Article.etag,
+            Article.last_modified,
+            Article.body_hash,
+            Article.region_key,
+            Source.render,
+            Article.source_id,
+        )
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(Article.status != ArticleStatus.RETIRED)
+    )
     if urls is not None:
         query = query.where(Article.url.in_(list(urls)))
     elif not everything:
-        query = query.where(
-            Article.status == ArticleStatus.ACTIVE,
-            or_(Article.next_check_at.is_(None), Article.next_check_at <= now),
-        )
+        query = query.where(due(now))
     query = query.order_by(Article.next_check_at.is_(None).desc(), Article.next_check_at, Article.id)
     if limit:
         query = query.limit(limit)
@@ -83,52 +95,6 @@ def latest_version(session: Session, article_id: int) -> Version | None:
     if version is not None:
         load_texts(session, [version])
     return version
-
-
-def load_texts(session: Session, versions: Sequence[Version], problems: list[str] | None = None) -> None:
-    """Rebuild (and verify) the texts of ``versions``, all of one article, that
-    are not loaded yet; rows their delta chains need are read in one query.
-
-    A text that does not rebuild raises :class:`~storage.versiontext.CorruptText`
-    naming the article and version; with ``problems``, each such version is
-    named there instead and left unloaded, and the others are read."""
-    try:
-        _load_texts(session, versions)
-    except versiontext.CorruptText as exc:
-        article = session.get(Article, versions[0].article_id)
-        name = f"article {versions[0].article_id} {article.url if article is not None else ''}".rstrip()
-        if problems is None:
-            raise versiontext.CorruptText(f"{name}: {exc}") from exc
-        for v in versions:  # one by one: each version whose chain is broken is named, the rest are read
-            try:
-                _load_texts(session, [v])
-            except versiontext.CorruptText as one:
-                problems.append(f"{name}: {one}")
-
-
-def _load_texts(session: Session, versions: Sequence[Version]) -> None:
-    todo = sorted((v for v in versions if "_text" not in v.__dict__), key=lambda v: v.seq)
-    if not todo:
-        return
-    known = {v.seq: v.stored_text() for v in versions}
-    if any(v.text_z is None for v in todo):
-        rows = session.execute(
-            select(Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
-            .where(
-                Version.article_id == todo[0].article_id,
-                Version.seq >= todo[0].seq,
-                Version.seq <= todo[-1].seq + versiontext.KEYFRAME_EVERY,
-            )
-            .order_by(Version.seq)
-        )
-        known = {row.seq: versiontext.Stored(*row) for row in rows} | known
-    ordered = [known[seq] for seq in sorted(known)]
-    by_seq = {v.seq: v for v in versions}
-    for v in todo:
-        if "_text" in v.__dict__:
-            continue  # rebuilt on the way to an older one
-        for seq, text in versiontext.rebuild(versiontext.chain_to(ordered, v.seq), wanted=by_seq).items():
-            by_seq[seq].__dict__.setdefault("_text", text)
 
 
 def version_with_hash(session: Session, article_id: int, content_hash: str) -> int | None:

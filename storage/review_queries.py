@@ -9,18 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import AlertDelivery, Article, Change, DeliveryStatus, Version
-
-
-def outlet_of(url: str) -> str:
-    """The outlet an article belongs to: its host (and port), without ``www.``."""
-    host = urlsplit(url).netloc.lower()
-    return host.removeprefix("www.")
+from storage.sites import outlet_hosts, outlet_name
 
 
 @dataclass(frozen=True)
@@ -43,18 +37,6 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _outlet_clause(outlet: str) -> ColumnElement[bool]:
-    host = _like_escape(outlet)
-    return or_(
-        *(
-            Article.url.like(f"{scheme}://{www}{host}{tail}", escape="\\")
-            for scheme in ("http", "https")
-            for www in ("", "www.")
-            for tail in ("/%", "")
-        )
-    )
-
-
 def search_changes(session: Session, q: ChangeQuery) -> list[tuple[Change, Article]]:
     query = select(Change, Article).join(Article, Change.article_id == Article.id)
     if q.kinds:
@@ -62,7 +44,7 @@ def search_changes(session: Session, q: ChangeQuery) -> list[tuple[Change, Artic
     if q.severities:
         query = query.where(Change.severity.in_(q.severities))
     if q.outlets:
-        query = query.where(or_(*(_outlet_clause(o) for o in q.outlets)))
+        query = query.where(Article.host.in_([host for o in q.outlets for host in outlet_hosts(o)]))
     if q.since is not None:
         query = query.where(Change.detected_at >= q.since)
     if q.stealth is not None:
@@ -129,12 +111,9 @@ def latest_titles(session: Session, article_ids: Sequence[int]) -> dict[int, str
     return {article_id: title for article_id, title in session.execute(query).all()}
 
 
-def article_urls(session: Session) -> list[str]:
-    return list(session.scalars(select(Article.url)))
-
-
 def known_outlets(session: Session) -> list[str]:
-    return sorted({outlet_of(u) for u in article_urls(session)})
+    """Every outlet with a tracked article (read from the indexed ``articles.host``)."""
+    return sorted({outlet_name(host) for host in session.scalars(select(Article.host).distinct())})
 
 
 def version_times(session: Session, article_id: int) -> dict[int, dt.datetime]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,17 +83,7 @@ def verify(session: Session, *, sample: int | None = None) -> Report:
 
 def _targets(session: Session, sample: int | None) -> Iterator[tuple[int, str, set[int] | None]]:
     if sample is not None:
-        picked = session.execute(
-            select(Version.article_id, Article.url, Version.seq)
-            .join(Article, Article.id == Version.article_id)
-            .order_by(func.random())
-            .limit(sample)
-        ).all()
-        by_article: dict[tuple[int, str], set[int]] = {}
-        for article_id, url, seq in picked:
-            by_article.setdefault((article_id, url), set()).add(seq)
-        for (article_id, url), seqs in sorted(by_article.items()):
-            yield article_id, url, seqs
+        yield from _sampled(session, sample)
         return
     last = 0
     while True:
@@ -104,6 +95,29 @@ def _targets(session: Session, sample: int | None) -> Iterator[tuple[int, str, s
         for article_id, url in rows:
             yield article_id, url, None
         last = rows[-1].id
+
+
+def _sampled(session: Session, sample: int) -> Iterator[tuple[int, str, set[int] | None]]:
+    """About ``sample`` versions at random: the first version at or after each of
+    ``sample`` random ids, each one primary-key lookup (ORDER BY random() would
+    read and sort every version, every housekeeping)."""
+    top = session.scalar(select(func.max(Version.id)))
+    if not top:
+        return
+    rng = random.Random()
+    by_article: dict[tuple[int, str], set[int]] = {}
+    for start in rng.sample(range(1, top + 1), min(sample, top)):
+        row = session.execute(
+            select(Version.article_id, Article.url, Version.seq)
+            .join(Article, Article.id == Version.article_id)
+            .where(Version.id >= start)
+            .order_by(Version.id)
+            .limit(1)
+        ).first()
+        if row is not None:
+            by_article.setdefault((row.article_id, row.url), set()).add(row.seq)
+    for (article_id, url), seqs in sorted(by_article.items()):
+        yield article_id, url, seqs
 
 
 def check_article(session: Session, article_id: int, url: str, seqs: Collection[int] | None, report: Report) -> None:

@@ -80,3 +80,30 @@ def article_page(
 <footer><p>© 2026 {esc(site)}. All rights reserved.</p></footer>
 </body></html>
 """
+
+
+def script_built_page(title: str, script: str = "/static/story.js") -> str:
+    """A page whose story a script writes into an empty box: nothing to read without a browser."""
+    esc = html.escape
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{esc(title)} | The Harbour Courier</title>
+<meta property="og:title" content="{esc(title)}">
+<meta name="author" content="Staff reporter">
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/world">World</a></nav></header>
+<main><article><h1>{esc(title)}</h1><div id="story"></div></article></main>
+<script src="{esc(script)}"></script>
+</body></html>
+"""
+
+
+def story_script(paragraphs: list[str]) -> str:
+    """The script that builds a script_built_page's story."""
+    import json
+
+    return (
+        "document.getElementById('story').innerHTML = "
+        + json.dumps("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs))
+        + ";"
+    )

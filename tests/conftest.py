@@ -98,7 +98,9 @@ class Redline:
         self.cwd = cwd
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        if args and args[0] in IN_PROCESS:
+        # `sources add` without --kind (or with auto) searches the outlet: a crawl, so a process of its own.
+        searches = args[:2] == ("sources", "add") and ("--kind" not in args or "auto" in args)
+        if args and args[0] in IN_PROCESS and not searches:
             return self._in_process(args, check)
         env = {**os.environ, "REDLINE_DB": self.db_url, "PYTHONPATH": str(ROOT)}
         proc = subprocess.run(

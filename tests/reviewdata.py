@@ -1,4 +1,4 @@
-"""A small newsroom stored through the real pipeline (extract → store_page), for the review tests.
+"""A small newsroom stored through the real pipeline (extract → record_page), for the review tests.
 
 Three articles on two outlets: the truce story whose death toll is revised
 from "more than 20,000" to "20,057" (and whose headline changes), a second
@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from pipeline.extract import extract
-from pipeline.store import store_page
-from spiders.items import FetchedPage
+from pipeline.items import FetchedPage
+from pipeline.pipelines import record_page
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import utcnow
@@ -65,7 +65,7 @@ def _store(db_url: str, article_url: str, html: str, when: dt.datetime) -> int:
             html=html,
             extracted=extract(html, url=article_url),
         )
-        store_page(session, page, now=when)
+        record_page(session, page, now=when)
         return article.id
 
 

@@ -234,6 +234,77 @@ def test_alerts_run_keeps_going_with_every(tmp_path: Path, receiver: Receiver) -
     assert len(receiver.messages) == 2
 
 
+PRIVATE_TARGETS = [
+    "http://127.0.0.1:8080/hook",
+    "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata service
+    "https://[::1]/hook",
+    "http://localhost/hook",
+    "json://127.0.0.1:8080/hook",
+    "jsons://169.254.169.254/",
+    "ntfy://10.0.0.5/alerts",
+]
+
+
+@pytest.mark.parametrize("target", PRIVATE_TARGETS)
+def test_private_alert_targets_refused_without_the_allowance(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The crawl's private-address rule (spiders/safety.py) holds for alert targets too."""
+    monkeypatch.delenv("REDLINE_ALLOW_PRIVATE")
+    with pytest.raises(RuleError, match=r"private or loopback|local host name"):
+        _rules(target)
+    monkeypatch.setenv("REDLINE_ALLOW_PRIVATE", "1")
+    assert _rules(target)  # the explicit allowance, as for crawls
+
+
+def test_cloud_alert_targets_are_not_mistaken_for_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDLINE_ALLOW_PRIVATE")
+    assert _rules("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ")
+    assert _rules("https://hooks.example/redline")
+
+
+def test_send_refused_when_allowance_is_gone(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked again at every send: loaded with the allowance, sent without it, nothing goes out."""
+    room = fill(f"sqlite:///{tmp_path / 'gone.db'}")
+    rules = _rules(receiver.url, kinds=["number"])
+    monkeypatch.delenv("REDLINE_ALLOW_PRIVATE")
+    summary = run_alerts(room.db_url, rules)
+    assert (summary.sent, summary.failed, receiver.requests) == (0, 2, 0)
+    assert all("private or loopback" in (error or "") for *_, error in _deliveries(room.db_url))
+
+
+def test_webhook_redirect_to_private_address_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A webhook that redirects to the metadata address is not followed there."""
+    from review import notifiers
+    from spiders import safety
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Only the test's own 127.0.0.1 receiver is allowed; every other private address is not.
+    monkeypatch.setattr(
+        notifiers,
+        "url_problem",
+        lambda url, **kw: None if "127.0.0.1" in url else safety.url_problem(url, allow_private=False),
+    )
+    message = notifiers.Message("r", "immediate", "t", "x", [])
+    try:
+        with pytest.raises(notifiers.DeliveryError, match=r"refused redirect to http://169\.254\.169\.254"):
+            notifiers.deliver(f"http://127.0.0.1:{server.server_address[1]}/hook", message)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_messages_carry_the_word_diff_as_html(tmp_path: Path, receiver: Receiver) -> None:
     room = fill(f"sqlite:///{tmp_path / 'html.db'}")
     run_alerts(room.db_url, _rules(receiver.url, kinds=["number"], outlets=["harbour.example"]))

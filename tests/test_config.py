@@ -90,9 +90,34 @@ def test_apply_syncs_the_files_sources_and_only_those(tmp_path: Path) -> None:
 
 
 def test_a_bad_file_applies_nothing(tmp_path: Path, redline: Redline) -> None:
+    open_database(redline.db_url)  # an empty database: `sources list` reads, it does not create one
     path = _write(tmp_path, GOOD.replace('kind = "front"', 'kind = "magazine"'))
     proc = redline("sources", "list", "--config", str(path), check=False)
     assert proc.returncode == 1 and f"{path}:14: sources[2].kind" in proc.stderr
     assert redline.json("sources", "list") == []
     path.write_text(GOOD)
     assert len(redline.json("sources", "list", "--config", str(path))) == 2
+
+
+def test_daemon_database_of_the_config_is_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[daemon] database` is used when neither --db nor REDLINE_DB says otherwise."""
+    from click.testing import CliRunner
+
+    from review.cli import cli
+
+    monkeypatch.delenv("REDLINE_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "configured.db"
+    conf = tmp_path / "redline.toml"
+    conf.write_text(f'[daemon]\ndatabase = "sqlite:///{db}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(conf), "track", "https://news.example/a"])
+    assert result.exit_code == 0, result.output
+    assert db.exists() and not (tmp_path / "redline.db").exists()
+    listed = CliRunner().invoke(cli, ["--config", str(conf), "changes", "--url", "https://news.example/a"])
+    assert listed.exit_code == 0, listed.output
+    # --db still wins over the file.
+    other = tmp_path / "other.db"
+    result = CliRunner().invoke(
+        cli, ["--db", f"sqlite:///{other}", "--config", str(conf), "track", "https://x.example/b"]
+    )
+    assert result.exit_code == 0 and other.exists()

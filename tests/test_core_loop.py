@@ -123,6 +123,7 @@ def test_invalid_urls_refused_valid_ones_tracked(site: LocalSite, redline: Redli
 
 
 def test_unknown_article_is_one_clear_line(redline: Redline) -> None:
+    redline("track", "http://127.0.0.1:1/other")  # the database exists; the article does not
     proc = redline("history", "http://127.0.0.1:1/nope", check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip() == "Error: not tracked: http://127.0.0.1:1/nope"

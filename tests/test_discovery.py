@@ -10,6 +10,7 @@ import pytest
 
 from spiders.discovery import parse_feed, parse_front, parse_sitemap
 from spiders.urls import canonical_url
+from storage.db import open_database
 from tests.conftest import Redline
 from tests.localsite import LocalSite
 
@@ -128,6 +129,7 @@ def test_discover_tracks_listed_articles_and_records_source_health(site: LocalSi
 
 
 def test_sources_add_refuses_bad_input(redline: Redline) -> None:
+    open_database(redline.db_url)  # an empty database: `sources list` reads, it does not create one
     bad = redline("sources", "add", "file:///etc/passwd", "--kind", "feed", check=False)
     assert bad.returncode != 0 and "scheme" in bad.stderr
     bad = redline("sources", "add", "https://courier.example/rss", "--kind", "feed", "--every", "soon", check=False)

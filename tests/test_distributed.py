@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.store import store_page
+from pipeline.items import FetchedPage
+from pipeline.pipelines import record_page
 from spiders.distributed import QUEUE_KEY, dispatch_due
-from spiders.items import FetchedPage
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import Article, utcnow
@@ -121,7 +121,7 @@ def test_a_late_stale_fetch_is_superseded_not_a_revert(db_url: str) -> None:
     outcomes: list[Any] = []
     for page in (old, new, stale):  # the stale fetch reaches the database last
         with session_scope(db) as session:
-            outcomes.append(store_page(session, page).outcome.value)
+            outcomes.append(record_page(session, page).outcome.value)
     assert outcomes == ["new_version", "new_version", "superseded"]
     with session_scope(db) as session:
         assert [v.title for v in queries.versions_of(session, article_id)] == [TRUCE_V1.title, "Truce talks collapse"]

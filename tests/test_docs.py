@@ -7,15 +7,20 @@ newsroom database built once (tests/reviewdata.py, plus a third version of
 the truce story), and must exit 0 without a traceback. Commands that would
 fetch from the internet or never return (`NETWORK` below) are parsed only.
 
-Placeholders are filled the way a reader would: ``URL`` and the README's
-example article become a tracked article, FILE and /etc/redline/redline.toml
-a valid redline.toml (deploy.md's own), alerts.toml a valid rules file, and
-any other database URL the test database.
+The database also tracks the README's example article (the truce story
+stored under https://example.org/news/truce-talks, three versions).
+Placeholders are filled the way a reader would: ``URL`` becomes that article,
+``--config FILE`` and /etc/redline/redline.toml a valid redline.toml
+(deploy.md's own), any other FILE a new file, alerts.toml a valid rules file,
+and any other database URL the test database. A bare command name in prose
+(`redline history`) is a reference: it must name a command, and may leave out
+the arguments that command requires.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import shlex
 import shutil
@@ -28,9 +33,9 @@ from click.testing import CliRunner
 
 from review.cli import cli
 from storage.models import utcnow
-from tests.articles import article_page
+from tests.articles import TRUCE_V1, article_page
 from tests.conftest import ROOT
-from tests.reviewdata import TRUCE_URL, TRUCE_V2_TITLE, _store, fill, truce_v2_paragraphs
+from tests.reviewdata import TRUCE_V2_TITLE, _store, fill, truce_v2_paragraphs
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
@@ -45,6 +50,7 @@ NETWORK = {
     ("alerts", "run"): "sends to the documented webhooks and mailboxes",
     ("sources", "add"): "resolves the source's host name",
     ("track",): "resolves the article's host name",
+    ("inspect",): "fetches the page",
 }
 
 RULES = """[[rule]]
@@ -54,10 +60,20 @@ targets = ["https://hooks.example.org/redline"]
 """
 
 
+EXAMPLE_URL = "https://example.org/news/truce-talks"
+
+
 @dataclass(frozen=True)
 class Shown:
     where: str  # file:line
     text: str  # the command as written
+    inline: bool = False  # from a code span in prose, not a code block
+
+    @property
+    def reference(self) -> bool:
+        """Only command names (`redline alerts run`): prose naming a command, not a command line."""
+        words = self.text.split()[1:]
+        return self.inline and bool(words) and all(re.fullmatch(r"[a-z][a-z-]*", w) for w in words)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.text}"
@@ -72,7 +88,7 @@ def _is_command(line: str) -> str | None:
     if not match or not match.group("rest"):
         return None
     first = match.group("rest").split()[0]
-    if not (first.startswith("-") or first in cli.commands):
+    if not (first.startswith("-") or first in cli.list_commands(click.Context(cli))):  # commands load lazily
         return None  # prose such as "redline demo: The Harbour Courier…"
     return line.strip().removeprefix("$ ")
 
@@ -99,7 +115,7 @@ def shown_commands() -> list[Shown]:
         for span in re.finditer(r"`([^`\n]*(?:\n[^`\n]*)?)`", prose):
             command = _is_command(" ".join(span.group(1).split()))
             if command is not None:
-                found.append(Shown(f"{name}:{prose.count(chr(10), 0, span.start()) + 1}", command))
+                found.append(Shown(f"{name}:{prose.count(chr(10), 0, span.start()) + 1}", command, inline=True))
     return found
 
 
@@ -108,11 +124,16 @@ SHOWN = shown_commands()
 
 @pytest.fixture(scope="session")
 def docs_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The review newsroom, the truce story with a third version (so `--from 1 --to 3` exists)."""
+    """The review newsroom, and the truce story at the README's example URL in three versions."""
     directory = tmp_path_factory.mktemp("docs")
     room = fill(f"sqlite:///{directory / 'docs.db'}")
     third = [p.replace("20,057", "20,258") for p in truce_v2_paragraphs()]
-    _store(room.db_url, TRUCE_URL, article_page(TRUCE_V2_TITLE, third), utcnow())
+    for title, paragraphs in (
+        (TRUCE_V1.title, TRUCE_V1.paragraphs),
+        (TRUCE_V2_TITLE, truce_v2_paragraphs()),
+        (TRUCE_V2_TITLE, third),
+    ):
+        _store(room.db_url, EXAMPLE_URL, article_page(title, paragraphs), utcnow())
     return room.db_url
 
 
@@ -123,17 +144,19 @@ def argv(command: str, db_url: str, cwd: Path) -> list[str]:
     words = words[: words.index("|")] if "|" in words else words
     out: list[str] = []
     skip = False
-    for word in words[1:]:
+    for previous, word in itertools.pairwise(words):
         if skip:
             skip = False
             continue
         if word in (">", ">>", "2>"):
             skip = True  # the shell's redirection, not an argument
             continue
-        if word == "URL" or word == "https://example.org/news/truce-talks":
-            word = TRUCE_URL
-        elif word in ("FILE", "/etc/redline/redline.toml"):
+        if word == "URL":
+            word = EXAMPLE_URL
+        elif word == "/etc/redline/redline.toml" or (word == "FILE" and previous == "--config"):
             word = str(config)
+        elif word == "FILE":
+            word = str(cwd / "new-file")
         elif word == "N":
             word = "60"
         elif re.fullmatch(r"(sqlite|postgresql)(\+\w+)?://\S+", word):
@@ -154,9 +177,9 @@ def command_path(args: list[str]) -> tuple[str, ...]:
     rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
     names: list[str] = []
     group: click.Command = cli
-    while isinstance(group, click.Group) and rest and rest[0] in group.commands:
+    while isinstance(group, click.Group) and rest and (sub := group.get_command(ctx, rest[0])) is not None:
         names.append(rest[0])
-        group = group.commands[rest[0]]
+        group = sub
         rest = rest[1:]
     return tuple(names)
 
@@ -187,10 +210,16 @@ def test_documented_command_works(shown: Shown, docs_db: str, tmp_path: Path) ->
     path = command_path(args)
     assert path or {"--help", "-h", "--version"} & set(args), f"{shown}: names no command"
     with contextlib.chdir(tmp_path):
+        if shown.reference:
+            assert len(path) == len(shown.text.split()) - 1, f"{shown}: names no command"
         try:
             parse(args)
         except click.exceptions.Exit:
             pass  # --help, --version
+        except click.MissingParameter:
+            if not shown.reference:
+                raise
+            return  # `redline history` in prose: the command, without the URL it takes
         except click.UsageError as exc:
             pytest.fail(f"{shown}: usage error (exit 2): {exc.format_message()}")
         needs_network = any(path[: len(k)] == k for k in NETWORK)

@@ -19,9 +19,9 @@ from sqlalchemy import select, text
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.extract import extract
-from pipeline.store import store_page
-from spiders.items import FetchedPage
-from storage import queries
+from pipeline.items import FetchedPage
+from pipeline.pipelines import record_page
+from storage import queries, warc
 from storage.db import get_engine, open_database, session_scope
 from storage.models import Version, WarcRecord
 from tests.articles import TRUCE_V1, article_page
@@ -94,6 +94,7 @@ def test_exported_warc_is_read_back_by_warcio_byte_for_byte(site: LocalSite, red
 
 
 def test_export_refuses_what_it_cannot_honour(redline: Redline, tmp_path: Path) -> None:
+    open_database(redline.db_url)  # an empty database: read commands do not create one
     assert (
         "a WARC export takes"
         in redline("export", "--format", "warc", "--kind", "number", "-o", "x", check=False).stderr
@@ -106,7 +107,7 @@ def test_export_refuses_what_it_cannot_honour(redline: Redline, tmp_path: Path) 
 
 
 def _store(url: str, versions: list[str]) -> tuple[str, int]:
-    """An article with these page versions stored through store_page (no HTTP capture: resource records)."""
+    """An article with these page versions stored through record_page (no HTTP capture: resource records)."""
     db = open_database(url)
     with session_scope(db) as session:
         article, _ = queries.get_or_create_article(session, "http://news.test/a")
@@ -114,7 +115,7 @@ def _store(url: str, versions: list[str]) -> tuple[str, int]:
     for html in versions:
         with session_scope(db) as session:
             page = FetchedPage(article_id, "http://news.test/a", http_status=200, html=html, extracted=extract(html))
-            store_page(session, page)
+            record_page(session, page)
     return db, article_id
 
 
@@ -256,20 +257,13 @@ def test_backup_of_postgresql_points_at_pg_dump(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from review.cli import cli
-    from storage import backup
 
-    try:
-        backup.backup("postgresql+psycopg://postgres@127.0.0.1:5432/redline", tmp_path / "x.db")
-    except backup.BackupError as exc:
-        assert "pg_dump" in str(exc)
-    else:
-        raise AssertionError("a PostgreSQL backup must be refused")
-    assert (
-        CliRunner()
-        .invoke(cli, ["--db", f"sqlite:///{tmp_path}/y.db", "backup", str(tmp_path / "no" / "z.db")])
-        .exit_code
-        == 1
-    )
+    # Said before connecting: this database does not even exist.
+    pg = CliRunner().invoke(cli, ["--db", "postgresql://postgres@127.0.0.1:5432/no_such_db", "backup", "x.db"])
+    assert pg.exit_code == 1 and "for PostgreSQL use pg_dump" in pg.output
+    open_database(f"sqlite:///{tmp_path}/y.db")  # a database to back up: a missing one is refused first
+    missing = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path}/y.db", "backup", str(tmp_path / "no" / "z.db")])
+    assert missing.exit_code == 1 and "no directory" in missing.output
 
 
 def test_the_daemon_verifies_a_sample_and_leaves_the_database_file_whole_on_sigterm(
@@ -310,3 +304,63 @@ def test_the_daemon_verifies_a_sample_and_leaves_the_database_file_whole_on_sigt
         code, _, log = daemon.stop()
     assert code == 0, log[-2000:]
     assert _alone_holds(db_file, tmp_path) == 3
+
+
+def test_the_migration_moves_old_raw_pages_into_warc_records_and_back(db_url: str) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config
+    from storage.verify import verify
+
+    cfg = alembic_config(db_url)
+    command.upgrade(cfg, "0004_article_host")
+    page = "<html><body><p>The old raw page, é.</p></body></html>"
+    with get_engine(db_url).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO articles (id, url, status, first_seen_at, consecutive_failures, version_count) "
+                "VALUES (1, 'http://news.test/old', 'active', '2026-01-01', 0, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO versions (article_id, seq, fetched_at, content_hash, text_z, text_sha1, raw_html_z, "
+                "extractor, extractor_version) VALUES (1, 1, '2026-01-02 03:04:05', 'h', :z, :sha, :raw, 'e', '1')"
+            ),
+            {
+                "z": zlib.compress(b"Old text", 9),
+                "sha": hashlib.sha1(b"Old text").hexdigest(),
+                "raw": zlib.compress(page.encode("utf-8"), 3),
+            },
+        )
+    command.upgrade(cfg, "heads")
+    with session_scope(db_url) as session:
+        record = session.scalar(select(WarcRecord))
+        assert record is not None and record.article_id == 1
+        raw = warc.raw_page(record.warc_gz)
+        assert raw is not None and raw.body == page.encode("utf-8")
+        assert verify(session).summary().endswith("1 text(s), 1 WARC record set(s); all match")
+    with get_engine(db_url).connect() as conn:
+        assert "raw_html_z" not in {c[0] for c in conn.execute(text("SELECT * FROM versions")).cursor.description}
+    command.downgrade(cfg, "0004_article_host")
+    with get_engine(db_url).connect() as conn:
+        blob = conn.execute(text("SELECT raw_html_z FROM versions")).scalar_one()
+    assert zlib.decompress(blob) == page.encode("utf-8")
+    command.upgrade(cfg, "heads")
+
+
+def test_a_crawl_that_meets_a_corrupted_version_records_it_against_the_article(site: LocalSite, tmp_path: Path) -> None:
+    redline = Redline(f"sqlite:///{tmp_path / 'k.db'}", tmp_path)
+    url = site.put("/world/truce", article_page(TRUCE_V1.title, TRUCE_V1.paragraphs))
+    redline("track", url)
+    redline("crawl", "--all")
+    with session_scope(redline.db_url) as session:
+        article = queries.find_article(session, url)
+        assert article is not None
+        article_id = article.id
+    _flip_last_byte(redline.db_url, "text_z", f"versions WHERE article_id = {article_id} AND seq = 1")
+    site.put("/world/truce", _v2())
+    done = redline("crawl", "--all")
+    assert "checked 1 of 1: 1 error" in done.stdout and "Traceback" not in done.stderr
+    (last,) = [c for c in redline.json("checks", url)["checks"] if c["outcome"] == "error"]
+    assert last["error"].startswith(f"stored version unreadable: article {article_id} {url}: version 1: ")

@@ -14,11 +14,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from pipeline.extract import extract
+from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
-from spiders.items import FetchedPage
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
@@ -38,15 +39,15 @@ def _pipeline(**overrides: object) -> ExtractPipeline:
 
 
 def test_fixed_numbers_decide_at_once() -> None:
-    assert ExtractPipeline({}, 3)._workers() == 3
-    assert ExtractPipeline({}, 0)._workers() == 0
+    assert ExtractPipeline({}, 3, True, 20)._workers() == 3
+    assert ExtractPipeline({}, 0, True, 20)._workers() == 0
 
 
 def test_setting_is_parsed_and_a_bad_value_says_what_it_wants() -> None:
     assert _pipeline().processes is None  # settings.py's default is "auto"
     assert _pipeline(REDLINE_EXTRACT_PROCESSES="2").processes == 2
     assert _pipeline(REDLINE_EXTRACT_PROCESSES=0).processes == 0
-    with pytest.raises(ValueError, match="REDLINE_EXTRACT_PROCESSES must be 'auto'"):
+    with pytest.raises(UsageError, match="REDLINE_EXTRACT_PROCESSES must be 'auto'"):
         _pipeline(REDLINE_EXTRACT_PROCESSES="two")
 
 
@@ -56,7 +57,7 @@ async def _run(pipeline: ExtractPipeline, pages: list[FetchedPage]) -> list[Fetc
 
 @pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
 def test_auto_extracts_here_first_then_in_workers_with_the_same_results() -> None:
-    pipeline = ExtractPipeline({}, None, after=3)
+    pipeline = ExtractPipeline({}, None, True, 3)
     try:
         first = asyncio.run(_run(pipeline, [_page(i, PAGES[i % 2]) for i in range(3)]))
         assert pipeline.pool is None  # a small cycle never pays for starting workers
@@ -72,7 +73,7 @@ def test_auto_extracts_here_first_then_in_workers_with_the_same_results() -> Non
 
 @pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
 def test_a_dead_worker_loses_no_page() -> None:
-    pipeline = ExtractPipeline({}, 1)
+    pipeline = ExtractPipeline({}, 1, True, 20)
 
     async def scenario() -> list[FetchedPage]:
         first = await pipeline.process_item(_page(1, PAGES[0]))
@@ -93,7 +94,7 @@ KILLED_CRAWL = """
 import asyncio, os, signal, sys
 from pipeline.pipelines import ExtractPipeline
 from tests.test_extract_pool import PAGES, _page
-pipeline = ExtractPipeline({}, 2)
+pipeline = ExtractPipeline({}, 2, True, 20)
 asyncio.run(pipeline.process_item(_page(1, PAGES[0])))
 with open(sys.argv[1], "w") as out:
     out.write(" ".join(str(p) for p in pipeline.pool._processes))
@@ -128,7 +129,7 @@ def test_workers_of_a_killed_crawl_exit(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
 def test_workers_leave_ctrl_c_to_the_crawl() -> None:
-    pipeline = ExtractPipeline({}, 1)
+    pipeline = ExtractPipeline({}, 1, True, 20)
 
     async def scenario() -> FetchedPage:
         await pipeline.process_item(_page(1, PAGES[0]))

@@ -1,4 +1,4 @@
-"""An article that starts redirecting: the move is seen, never taken for a 304."""
+"""An article that starts redirecting: the first move is recorded, never taken for a 304."""
 
 from __future__ import annotations
 
@@ -21,3 +21,5 @@ def test_a_moved_page_is_fetched_unconditionally_after_the_redirect(site: LocalS
     checks = redline.json("checks", old)["checks"]
     assert [c["outcome"] for c in checks] == ["new_version", "unchanged"]
     assert checks[-1]["http_status"] == 200
+    moves = [(c["kind"], c["old"], c["new"]) for c in redline.json("changes", "--kind", "redirected")]
+    assert moves == [("redirected", old, new)]

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-import pipeline.store
+import pipeline.outcome
 from pipeline.extract import extract
-from pipeline.store import store_page
-from spiders.items import FetchedPage
+from pipeline.items import FetchedPage
+from pipeline.pipelines import record_page
 from storage import queries
 from storage.db import get_engine, open_database, session_scope
 from storage.models import Article, Check, Version
@@ -42,7 +42,7 @@ def test_duplicate_version_is_impossible(db_url: str) -> None:
     url = open_database(db_url)
     with session_scope(url) as session:
         article, _ = queries.get_or_create_article(session, "http://127.0.0.1/x")
-        store_page(session, _page(article.id, TRUCE_V1.title, TRUCE_V1.paragraphs))
+        record_page(session, _page(article.id, TRUCE_V1.title, TRUCE_V1.paragraphs))
         article_id = article.id
     with pytest.raises(IntegrityError), session_scope(url) as session:
         session.add(
@@ -54,15 +54,15 @@ def test_a_failing_page_writes_nothing(db_url: str, monkeypatch: pytest.MonkeyPa
     url = open_database(db_url)
     with session_scope(url) as session:
         article, _ = queries.get_or_create_article(session, "http://127.0.0.1/x")
-        store_page(session, _page(article.id, TRUCE_V1.title, TRUCE_V1.paragraphs))
+        record_page(session, _page(article.id, TRUCE_V1.title, TRUCE_V1.paragraphs))
         article_id = article.id
 
     def boom(*_: object) -> list[object]:
         raise RuntimeError("classifier crashed")
 
-    monkeypatch.setattr(pipeline.store, "classify", boom)
+    monkeypatch.setattr(pipeline.outcome, "classify", boom)
     with pytest.raises(RuntimeError), session_scope(url) as session:
-        store_page(session, _page(article_id, "Another headline", TRUCE_V1.paragraphs))
+        record_page(session, _page(article_id, "Another headline", TRUCE_V1.paragraphs))
     with session_scope(url) as session:
         assert [v.seq for v in queries.versions_of(session, article_id)] == [1]
         assert len(session.scalars(select(Check)).all()) == 1
@@ -107,13 +107,13 @@ def test_sibling_texts_are_cached_by_content_and_never_stale(db_url: str) -> Non
     with session_scope(url) as session:
         ids = [queries.get_or_create_article(session, f"http://news.test/{i}")[0].id for i in range(4)]
         for i in ids[:3]:
-            store_page(session, _page(i, TRUCE_V1.title, [f"Article {i} opens here.", *TRUCE_V1.paragraphs]))
+            record_page(session, _page(i, TRUCE_V1.title, [f"Article {i} opens here.", *TRUCE_V1.paragraphs]))
     with session_scope(url) as session:  # one joined text per sibling, in article order
         first = queries.sibling_texts(session, ids[3], "news.test")
     assert len(first) == 3 and all(f"Article {i} opens here." in t for i, t in zip(ids[:3], first, strict=True))
     assert len(queries._SIBLING_CACHE) == 3
     with session_scope(url) as session:  # an edit: the sibling's key changes, so its text is read again
-        store_page(
+        record_page(
             session, _page(ids[0], TRUCE_V1.title, [f"Article {ids[0]} now opens differently.", *TRUCE_V1.paragraphs])
         )
     with session_scope(url) as session:

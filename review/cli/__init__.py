@@ -1,14 +1,14 @@
 """The `redline` command line: a thin layer over storage/ and pipeline/.
 
 `group.py` holds the click group and its `Context`; each other module adds its
-commands to that group, and importing them here is what registers them. Domain
-errors become one clear line and a non-zero exit (click.ClickException), never
-a traceback.
+commands to that group when it is imported, which happens when one of its
+commands is run (`group.COMMANDS`), so start-up loads only what the command
+needs. Domain errors become one clear line and a non-zero exit
+(click.ClickException), never a traceback.
 """
 
 from __future__ import annotations
 
-from review.cli import articles, daemon, demo, evidence, reports, serve, sources, worker  # noqa: F401  (they register)
 from review.cli.group import Context, cli
 
 __all__ = ["Context", "cli", "main"]

@@ -5,22 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
 
+from pipeline import jsshell
 from review import render
-from review.cli.group import Context, cli, parse_setting
+from review.cli.group import Context, cli, setting_overrides, stdout
 from storage.db import session_scope
-from storage.models import Article, ArticleStatus, DaemonState, Source, utcnow
-
-if TYPE_CHECKING:
-    from review.alerts import Rule
+from storage.health import articles_with_error
+from storage.models import utcnow
+from storage.schedule import (
+    articles_by_source,
+    articles_by_status,
+    daemon_state,
+    due_count,
+    failing_by_source,
+    next_due_at,
+    upcoming,
+)
+from storage.sources import all_sources
 
 logger = logging.getLogger(__name__)
 
@@ -71,19 +79,24 @@ def run(
     from scheduler import DaemonOptions, run_daemon
 
     if time_scale <= 0:
-        raise click.BadParameter("must be positive", param_hint="--time-scale")
-    alert_rules: list[Rule] = []
+        raise click.BadParameter("must be positive", param_hint="'--time-scale'")
+    obj.writing()  # the daemon may start on a new database
+    # Its own --config counts as redline's: [daemon] database among the rest.
+    config_path = obj.config = obj.config_path(config_path)
+    alerts: Callable[[dt.datetime], str | None] | None = None
     if alerts_path:
-        from review.alerts import RuleError, load_rules
+        from review.alerts import RuleError, alert_round, load_rules
 
         try:
-            alert_rules = load_rules(Path(alerts_path))
+            rules = load_rules(Path(alerts_path))
         except RuleError as exc:
             raise click.ClickException(str(exc)) from None
+        alerts = alert_round(obj.db, rules) if rules else None
     recheck: dict[str, Any] = {}
     daemon_conf: dict[str, Any] = {}
+    retention: dict[str, Any] = {}
     if config_path:
-        recheck, daemon_conf = _apply_config(obj.db, config_path)
+        recheck, daemon_conf, retention = _apply_config(obj.db, config_path)
     options = DaemonOptions(
         db_url=obj.db,
         once=once,
@@ -93,18 +106,19 @@ def run(
         if metrics_port is not None
         else daemon_conf.get("metrics_port", DEFAULT_METRICS_PORT),
         batch_size=batch_size or daemon_conf.get("batch_size", 500),
-        settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().level), **dict(map(parse_setting, overrides))},
+        settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().level), **setting_overrides(overrides)},
         recheck=recheck,
         role=role,
         redis_url=redis_url,
-        alert_rules=alert_rules,
+        alerts=alerts,
+        retention=retention,
     )
     if role == "scheduler" and not obj.db.startswith("postgresql"):
         raise click.ClickException("--role scheduler needs PostgreSQL (leadership is a PostgreSQL advisory lock)")
     raise SystemExit(run_daemon(options))
 
 
-def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     from config import ConfigError, apply_config, load_config
 
     try:
@@ -113,27 +127,19 @@ def _apply_config(db_url: str, path: str) -> tuple[dict[str, Any], dict[str, Any
         raise click.ClickException(str(exc)) from exc
     with session_scope(db_url) as session:
         apply_config(session, config, path)
-    return dict(config.recheck or {}), dict(config.daemon or {})
+    return dict(config.recheck or {}), dict(config.daemon or {}), dict(config.retention or {})
 
 
 def status_data(db_url: str) -> dict[str, Any]:
     now = utcnow()
     with session_scope(db_url) as session:
-        state = session.get(DaemonState, 1)
-        counts = dict(session.execute(select(Article.status, func.count()).group_by(Article.status)).all())
-        due_filter = (Article.status == ArticleStatus.ACTIVE) & (
-            (Article.next_check_at.is_(None)) | (Article.next_check_at <= now)
-        )
-        due = session.scalar(select(func.count()).where(due_filter)) or 0
-        next_due = session.scalar(select(func.min(Article.next_check_at)).where(Article.status == ArticleStatus.ACTIVE))
-        failing = dict(
-            session.execute(
-                select(Article.source_id, func.count())
-                .where(Article.consecutive_failures > 0)
-                .group_by(Article.source_id)
-            ).all()
-        )
-        per_source = dict(session.execute(select(Article.source_id, func.count()).group_by(Article.source_id)).all())
+        state = daemon_state(session)
+        counts = articles_by_status(session)
+        due = due_count(session, now)
+        next_due = next_due_at(session)
+        failing = failing_by_source(session)
+        per_source = articles_by_source(session)
+        shells = articles_with_error(session, jsshell.HINT)
         sources = [
             {
                 "id": s.id,
@@ -149,8 +155,10 @@ def status_data(db_url: str) -> dict[str, Any]:
                 "last_error": s.last_error,
                 "failing_articles": failing.get(s.id, 0),
                 "edit_rate": s.edit_rate,
+                "render": s.render or "plain",
+                "hint": f"{shells[s.id]} article(s) {jsshell.HINT}" if s.id in shells else None,
             }
-            for s in session.scalars(select(Source).order_by(Source.id))
+            for s in all_sources(session)
         ]
     daemon: dict[str, Any] = {"status": "never started", "alive": False}
     if state is not None:
@@ -182,7 +190,7 @@ def status_data(db_url: str) -> dict[str, Any]:
         }
     return {
         "daemon": daemon,
-        "articles": {str(k): v for k, v in counts.items()},
+        "articles": counts,
         "due": due,
         "next_due_at": render.iso(next_due),
         "failing_articles": sum(failing.values()),
@@ -191,26 +199,36 @@ def status_data(db_url: str) -> dict[str, Any]:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table", help="tsv: the sources.")
 @click.pass_obj
 def status(obj: Context, fmt: str) -> None:
     """Daemon and source health: last cycle, due backlog, errors per source."""
+    from review.output import tsv_of
+
     data = status_data(obj.db)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    if fmt == "tsv":
+        columns = ("id", "name", "url", "kind", "articles", "last_run_at", "next_run_at", "errors", "last_error")
+        click.echo(tsv_of(data["sources"], columns), nl=False)
+        return
     d = data["daemon"]
-    console = Console(highlight=False)
+    console = stdout()
     console.print(
         Text.assemble(
             ("daemon ", "bold"),
             (d["status"], "green" if d["alive"] else "yellow"),
-            f"  cycles {d.get('cycles', 0)}, last {d.get('last_cycle_at') or '-'}"
+            f"  cycles {d.get('cycles', 0)}, last {_when(d.get('last_cycle_at'))}"
             f" ({d.get('last_cycle_pages') or 0} pages in {d.get('last_cycle_seconds') or 0:.1f} s),"
             f" job errors {d.get('job_errors', 0)}",
         )
     )
-    console.print(f"articles {data['articles']}, due now {data['due']}, failing {data['failing_articles']}")
+    by_status = ", ".join(f"{n} {name}" for name, n in sorted(data["articles"].items())) or "none"
+    console.print(
+        f"articles: {by_status}; due now {data['due']}, next due {_when(data['next_due_at'])};"
+        f" failing {data['failing_articles']}"
+    )
     check = d.get("verify") or {}
     if check.get("at"):
         problems = check["problems"] or 0
@@ -223,41 +241,45 @@ def status(obj: Context, fmt: str) -> None:
             )
         )
     table = Table(header_style="bold")
-    for col in ("source", "kind", "articles", "last run", "next run", "errors", "last error"):
-        table.add_column(col, overflow="fold")
+    table.add_column("source", overflow="fold")
+    for col in ("kind", "articles", "last run", "next run", "errors"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("last error", overflow="fold")
     for s in data["sources"]:
         table.add_row(
             Text(s["name"] or s["url"]),
             s["kind"],
             str(s["articles"]),
-            s["last_run_at"] or "-",
-            s["next_run_at"] or "-",
+            _when(s["last_run_at"]),
+            _when(s["next_run_at"]),
             str(s["errors"]),
-            Text(s["last_error"] or ""),
+            Text("; ".join(x for x in (s["last_error"], s["hint"]) if x)),
         )
     console.print(table)
 
 
 @cli.command()
-@click.option("--limit", type=int, default=20, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="redline.toml whose [recheck] policy explains (default: redline --config, REDLINE_CONFIG).",
+)
 @click.pass_obj
-def schedule(obj: Context, limit: int, fmt: str) -> None:
+def schedule(obj: Context, limit: int, fmt: str, config_path: str | None) -> None:
     """What is due next, and why (the recheck policy's reasoning for each article)."""
     from pipeline.recheck import RecheckPolicy
+    from review.output import tsv_of
 
+    recheck = obj.recheck(config_path)  # the daemon's own policy, so the why is the daemon's
     now = utcnow()
     rows: list[dict[str, Any]] = []
     with session_scope(obj.db) as session:
-        state = session.get(DaemonState, 1)
-        policy = RecheckPolicy(time_scale=state.time_scale if state else 1.0)
-        query = (
-            select(Article)
-            .where(Article.status == ArticleStatus.ACTIVE)
-            .order_by(Article.next_check_at.is_(None).desc(), Article.next_check_at)
-            .limit(limit)
-        )
-        for a in session.scalars(query):
+        state = daemon_state(session)
+        policy = RecheckPolicy.from_mapping(recheck, time_scale=state.time_scale if state else 1.0)
+        for a in upcoming(session, limit):
             born = min(a.first_seen_at, a.listed_published_at or a.first_seen_at)
             if a.last_checked_at is None:
                 why = "new: never checked"
@@ -282,14 +304,32 @@ def schedule(obj: Context, limit: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if fmt == "tsv":
+        columns = ("url", "next_check_at", "due_in_seconds", "age_seconds", "versions", "why")
+        rounded = [
+            {**r, "due_in_seconds": _round(r["due_in_seconds"]), "age_seconds": _round(r["age_seconds"])} for r in rows
+        ]
+        click.echo(tsv_of(rounded, columns), nl=False)
+        return
     table = Table(header_style="bold")
-    for col in ("due", "article", "versions", "why"):
-        table.add_column(col, overflow="fold")
+    table.add_column("due", no_wrap=True)
+    table.add_column("article", no_wrap=True, overflow="ellipsis")
+    table.add_column("versions", no_wrap=True)
+    table.add_column("why", overflow="fold")
     for r in rows:
         due = r["due_in_seconds"]
         when = "now" if due is None or due <= 0 else f"in {_human(due)}"
         table.add_row(when, Text(r["url"]), str(r["versions"]), Text(r["why"]))
-    Console(highlight=False).print(table)
+    stdout().print(table)
+
+
+def _when(iso: str | None) -> str:
+    """An ISO timestamp as a person reads it: to the second, in UTC ("-" when there is none)."""
+    return f"{iso[:19].replace('T', ' ')} UTC" if iso else "-"
+
+
+def _round(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds)
 
 
 def _human(seconds: float) -> str:

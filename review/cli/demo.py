@@ -23,7 +23,7 @@ from review.demo.runner import DemoError, default_db_url, fresh_db, run_demo
 )
 @click.option(
     "--time-scale",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     default=150.0,
     show_default=True,
     help="Divide every interval of the daemon by this much.",
@@ -38,7 +38,10 @@ from review.demo.runner import DemoError, default_db_url, fresh_db, run_demo
 def demo(directory: Path, time_scale: float, driver: str) -> None:
     """Watch a local newsroom revise its stories, and redline catch every revision."""
     console = Console(highlight=False)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create {directory}: {exc.strerror}") from None
     fresh_db(directory / "demo.db")
     db_url = default_db_url(directory)
     console.print(

@@ -20,7 +20,7 @@ from storage import queries, warc
 from storage import verify as verifying
 from storage.backup import BackupError
 from storage.backup import backup as make_backup
-from storage.db import session_scope
+from storage.db import database_url, session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def export_warc(obj: Context, fmt: str, flt: ChangeFilter, url: str | None, seq:
 def verify(obj: Context, sample: int | None, fmt: str) -> None:
     """Re-hash every stored version: its text, delta chain and WARC records. Exit 1 on any mismatch."""
     if sample is not None and sample < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--sample")
+        raise click.BadParameter("must be at least 1", param_hint="'--sample'")
     with session_scope(obj.db) as session:
         report = verifying.verify(session, sample=sample)
     if fmt == "json":
@@ -107,7 +107,10 @@ def verify(obj: Context, sample: int | None, fmt: str) -> None:
 @click.pass_obj
 def backup(obj: Context, file: Path) -> None:
     """A consistent copy of the SQLite database in FILE, whole on its own (PostgreSQL: use pg_dump)."""
+    given = click.get_current_context().find_root().params.get("db")
     try:
+        if not database_url(given).startswith("sqlite"):  # said before connecting: pg_dump is the answer
+            make_backup(database_url(given), file)
         count = make_backup(obj.db, file)
     except (BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

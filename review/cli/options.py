@@ -52,7 +52,7 @@ def change_filter(*, limit: int = 1000, default_since: str | None = None) -> Cal
                     known_outlets=known,
                 )
             except FilterError as exc:
-                raise click.BadParameter(str(exc), param_hint=f"--{exc.field}") from None
+                raise click.BadParameter(str(exc), param_hint=f"'--{exc.field}'") from None
             command(*args, flt=dataclasses.replace(flt, limit=limit), **kwargs)
 
         for option in reversed(
@@ -61,8 +61,14 @@ def change_filter(*, limit: int = 1000, default_since: str | None = None) -> Cal
                     "--kind", "kinds", multiple=True, type=click.Choice(sorted(KINDS)), help="Only these kinds."
                 ),
                 click.option("--outlet", "outlets", multiple=True, help="Only these outlets (host names)."),
-                click.option("--min-severity", type=click.Choice(SEVERITIES), default="low", show_default=True),
-                click.option("--since", help="Detected since: 24h, 7d, or an ISO date."),
+                click.option(
+                    "--min-severity",
+                    type=click.Choice(SEVERITIES),
+                    default="low",
+                    show_default=True,
+                    help="Hide less severe records (info = metadata too).",
+                ),
+                click.option("--since", help="Only changes detected since: 24h, 7d, or an ISO date."),
                 click.option("--search", "q", help="Text search in old/new text, context and URL."),
             ]
         ):

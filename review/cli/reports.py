@@ -13,7 +13,7 @@ import click
 
 from review import export as exports
 from review.alerts import RuleError, load_rules, run_alerts
-from review.cli.group import Context, cli
+from review.cli.group import Context, cli, emit
 from review.cli.options import change_filter
 from review.filters import ChangeFilter, FilterError, parse_since
 from storage import review_queries
@@ -23,18 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def _write(output: str, data: str | bytes) -> None:
-    if output == "-":
-        if isinstance(data, bytes):
-            sys.stdout.buffer.write(data)
-        else:
-            click.echo(data, nl=False)
-        return
-    path = Path(output)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data, encoding="utf-8")
-    click.echo(f"wrote {path}", err=True)
+    emit(output, data)
 
 
 @cli.command()
@@ -158,9 +147,12 @@ def alerts_check(rules_path: Path) -> None:
 def alerts_run(obj: Context, rules_path: Path, since: str, every: float | None, rounds: int | None) -> None:
     """Match new changes against the rules and send what is due; failed sends are retried next run."""
     try:
-        rules = load_rules(rules_path)
         parse_since(since)
-    except (RuleError, FilterError) as exc:
+    except FilterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--since'") from None
+    try:
+        rules = load_rules(rules_path)
+    except RuleError as exc:
         raise click.ClickException(str(exc)) from None
     done = 0
     while True:
@@ -182,7 +174,7 @@ def alerts_run(obj: Context, rules_path: Path, since: str, every: float | None, 
 
 @alerts.command("list")
 @click.option("--status", type=click.Choice(["pending", "sent", "failed", "gave_up"]))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table")
 @click.pass_obj
 def alerts_list(obj: Context, status: str | None, fmt: str) -> None:
     """Recorded deliveries: what was sent where, what failed and why."""
@@ -205,6 +197,12 @@ def alerts_list(obj: Context, status: str | None, fmt: str) -> None:
         ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if fmt == "tsv":
+        from review.output import tsv_of
+
+        columns = ("change_id", "rule", "target", "mode", "status", "attempts", "last_error", "sent_at")
+        click.echo(tsv_of(rows, columns), nl=False)
         return
     for r in rows:
         click.echo(

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from review.cli.group import Context, cli, parse_setting
+from review.cli.group import Context, cli, setting_overrides
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +45,10 @@ def worker(obj: Context, redis_url: str, overrides: tuple[str, ...], idle_exit: 
 
     if time_scale is None:  # rechecks are planned on the scheduler's clock
         from storage.db import session_scope
-        from storage.models import DaemonState
+        from storage.schedule import daemon_state
 
         with session_scope(obj.db) as session:
-            state = session.get(DaemonState, 1)
+            state = daemon_state(session)
             time_scale = state.time_scale if state is not None and state.role == "scheduler" else 1.0
     settings = build_settings(
         obj.db,
@@ -59,7 +59,8 @@ def worker(obj: Context, redis_url: str, overrides: tuple[str, ...], idle_exit: 
             "MAX_IDLE_TIME_BEFORE_CLOSE": idle_exit,
             "LOG_INSTALL_ROOT_HANDLER": False,
             "LOG_LEVEL": logging.getLevelName(logging.getLogger().level),
-            **dict(parse_setting(p) for p in overrides),
+            "REDLINE_RECHECK": obj.recheck(),  # plan the next checks by the daemon's configured policy
+            **setting_overrides(overrides),
         },
     )
     try:

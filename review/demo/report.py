@@ -38,14 +38,14 @@ def _rows(db_url: str) -> list[tuple[Article, str, list[Change]]]:
     return out
 
 
-def _what(change: Change) -> Text:
+def _what(change: Change, markers: bool = False) -> Text:
     if change.kind == "number" and change.old_value is not None:
         text = Text.assemble((change.old or "", "red"), " → ", (change.new or "", "green"))
         if change.context:
             text.append(f"  ({change.context})", style="dim")
         return text
     if change.old and change.new and change.kind not in ARROW_KINDS:
-        return diff_text(_spaced(_trim(word_diff(change.old, change.new))))
+        return diff_text(_spaced(_trim(word_diff(change.old, change.new))), markers=markers)
     if change.old and change.new:
         return Text.assemble((_cut(change.old), "red"), " → ", (_cut(change.new), "green"))
     return Text(_cut(change.new or change.old or ""), style="green" if change.new else "red")
@@ -88,6 +88,9 @@ def _cut(value: str, width: int = 110) -> str:
 
 def print_report(db_url: str, console: Console) -> int:
     """Print every content record grouped by story; return how many were printed."""
+    from review.output import want_markers
+
+    markers = want_markers(console)  # piped, a deletion would run into its insertion
     total = 0
     for article, title, changes in _rows(db_url):
         table = Table(show_header=False, box=None, pad_edge=False, expand=True)
@@ -98,7 +101,7 @@ def print_report(db_url: str, console: Console) -> int:
             kind = Text(change.kind, style=SEVERITY_STYLE.get(change.severity, ""))
             if change.stealth:
                 kind.append("\nstealth", style="bold magenta")
-            table.add_row(kind, f"{change.from_version or ''}→{change.to_version or ''}", _what(change))
+            table.add_row(kind, f"{change.from_version or ''}→{change.to_version or ''}", _what(change, markers))
             total += 1
         console.print(Panel(Group(Text(article.url, style="dim"), table), title=Text(title, style="bold")))
     return total

@@ -50,7 +50,7 @@ class Metrics:
         self.verify_last.set_to_current_time()
 
     def page(self, item: Any) -> None:
-        outcome = item.extra.get("outcome")
+        outcome = getattr(item, "outcome", None)
         if outcome is None:
             return
         self.pages.labels(outcome).inc()
@@ -58,7 +58,7 @@ class Metrics:
             self.versions.inc()
         elif outcome == "error":
             self.errors.inc()
-        for kind in item.extra.get("change_kinds", ()):
+        for kind in item.change_kinds:
             self.changes.labels(kind).inc()
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
+from storage.models import CheckOutcome
 from storage.warc import Exchange
+
+if TYPE_CHECKING:
+    from pipeline.extract import Extracted
 
 
 @dataclass
@@ -27,17 +31,23 @@ class FetchedPage:
     fetched_at: dt.datetime | None = None
     # Seconds a 429/503 asked us to wait before the next request.
     retry_after: float | None = None
-    # The main-region key stored at the last extraction (pipeline/region.py).
+    # The gate key stored at the last extraction (pipeline/gate.py).
     previous_region_key: str | None = None
-    # Filled in by ExtractPipeline. same_region: the key still matches, extraction was skipped;
-    # region_key: the key to store (learned or confirmed), None when unknown.
-    extracted: Any = None
+    # Filled in by ExtractPipeline. same_region: the gate said the article is unchanged and
+    # extraction was skipped; region_key: the gate key to store (learned or confirmed), None when unknown.
+    extracted: Extracted | None = None
     extraction_error: str | None = None
     same_region: bool = False
     region_key: str | None = None
     # The request and response as sent and received (spiders/capture.py): kept as WARC records with a new version.
     exchange: Exchange | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The source that listed the article (its extraction overrides apply).
+    source_id: int | None = None
+    # Set by ExtractPipeline when an empty extraction looks like a script-built page (pipeline/jsshell.py).
+    hint: str | None = None
+    # Filled in by StorePipeline once the page is committed.
+    outcome: CheckOutcome | None = None
+    change_kinds: tuple[str, ...] = ()
 
     @property
     def same_body(self) -> bool:
@@ -62,3 +72,9 @@ class DiscoveredLinks:
     links: list[Link] = field(default_factory=list)
     http_status: int | None = None
     error: str | None = None
+    # A kind "auto" source's first run: (URL, kind, why) the outlet search chose (spiders/outlet.py).
+    resolved: tuple[str, str, str] | None = None
+    # Filled in by DiscoveryPipeline once the run is stored.
+    listed: int = 0
+    new: int = 0
+    skipped: int = 0

@@ -1,0 +1,262 @@
+"""storage/record.py writes decisions: one page through the ORM, quiet pages in a batch.
+
+Both doors write what pipeline/outcome.py decided, on SQLite and PostgreSQL;
+a batch whose article moved under it raises Raced and keeps nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from pipeline import outcome
+from pipeline.extract import extract
+from pipeline.items import FetchedPage
+from pipeline.outcome import Rules
+from pipeline.pipelines import StorePipeline, record_page, record_quiet
+from pipeline.quiet import is_quiet
+from pipeline.recheck import RecheckPolicy
+from storage import queries, record
+from storage.db import get_engine, open_database, session_scope, transaction
+from storage.models import Article, ArticleStatus, Change, Check, CheckOutcome, WarcRecord, utcnow
+from storage.record import WRITABLE, Raced
+from tests.articles import TRUCE_V1, article_page
+
+# No jitter: two doors must plan the same next check.
+RULES = Rules(RecheckPolicy(jitter=0.0), min_ratio=0.2, keep_raw=True)
+HTML = article_page(TRUCE_V1.title, TRUCE_V1.paragraphs)
+V2_HTML = article_page(TRUCE_V1.title, [p.replace("more than 20,000", "20,057") for p in TRUCE_V1.paragraphs])
+T0 = dt.datetime(2026, 11, 25, 9, 0)
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str) -> None:
+        self.values[key] = self.values.get(key, 0) + 1
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    return open_database(db_url)
+
+
+def _tracked(url: str, n: int, prefix: str) -> list[int]:
+    """n articles, each with one version, as a first crawl leaves them."""
+    with session_scope(url) as session:
+        ids = [queries.get_or_create_article(session, f"http://news.test/{prefix}/{i}-truce")[0].id for i in range(n)]
+    for article_id in ids:
+        page = FetchedPage(
+            article_id,
+            f"http://news.test/{article_id}",
+            http_status=200,
+            html=HTML,
+            etag='"v1"',
+            body_hash="a" * 40,
+            extracted=extract(HTML),
+            fetched_at=T0,
+        )
+        transaction(url, lambda s, page=page: record_page(s, page, RULES, now=T0))  # type: ignore[misc]
+    return ids
+
+
+def _quiet_pages(ids: list[int], at: dt.datetime) -> list[FetchedPage]:
+    pages = []
+    for i, article_id in enumerate(ids):
+        page_url = f"http://news.test/{article_id}"
+        if i % 2:
+            pages.append(FetchedPage(article_id, page_url, http_status=304, duration_ms=3.0, fetched_at=at))
+        else:  # the same bytes again, with a new validator
+            pages.append(
+                FetchedPage(
+                    article_id,
+                    page_url,
+                    final_url=page_url,
+                    http_status=200,
+                    etag='"v1b"',
+                    body_hash="a" * 40,
+                    previous_body_hash="a" * 40,
+                    duration_ms=4.0,
+                    fetched_at=at,
+                )
+            )
+    return pages
+
+
+def _state(url: str, ids: list[int]) -> list[tuple[Any, ...]]:
+    with session_scope(url) as session:
+        rows: list[tuple[Any, ...]] = []
+        for a in session.scalars(select(Article).where(Article.id.in_(ids)).order_by(Article.id)):
+            checks = session.scalars(select(Check).where(Check.article_id == a.id).order_by(Check.id)).all()
+            rows.append(
+                (
+                    record.state_of(a),
+                    [(c.checked_at, c.http_status, c.outcome, c.error, c.version_seq, c.duration_ms) for c in checks],
+                )
+            )
+        return rows
+
+
+def _check_tuple(check: record.CheckRow) -> tuple[Any, ...]:
+    return (check.checked_at, check.http_status, check.outcome, check.error, check.version_seq, check.duration_ms)
+
+
+def test_one_page_writes_its_decision(url: str) -> None:
+    (article_id,) = _tracked(url, 1, "one")
+    now = T0 + dt.timedelta(minutes=20)
+    moved = f"http://news.test/{article_id}-moved"
+    first = FetchedPage(
+        article_id,
+        f"http://news.test/{article_id}",
+        final_url=f"http://news.test/{article_id}",
+        http_status=304,
+        fetched_at=now - dt.timedelta(minutes=5),
+    )
+    transaction(url, lambda s: record_page(s, first, RULES, now=now - dt.timedelta(minutes=5)))
+    page = FetchedPage(
+        article_id,
+        f"http://news.test/{article_id}",
+        final_url=moved,
+        http_status=200,
+        html=V2_HTML,
+        body_hash="b" * 40,
+        previous_body_hash="a" * 40,
+        extracted=extract(V2_HTML),
+        fetched_at=now,
+        duration_ms=9.0,
+    )
+    decision = transaction(url, lambda s: record_page(s, page, RULES, now=now))
+    assert decision.outcome == CheckOutcome.NEW_VERSION and decision.after is not None
+    assert "number" in decision.change_kinds and decision.version is not None
+    with session_scope(url) as session:
+        article = session.get(Article, article_id)
+        assert article is not None
+        stored = record.state_of(article)
+        assert {n: getattr(stored, n) for n in WRITABLE} == {n: getattr(decision.after, n) for n in WRITABLE}
+        versions = queries.versions_of(session, article_id)
+        assert [v.seq for v in versions] == [1, 2]
+        assert (versions[1].text, versions[1].content_hash, versions[1].final_url) == (
+            decision.version.text,
+            decision.version.content_hash,
+            moved,
+        )
+        assert versions[1].reverts_to is None
+        kept = session.scalars(select(WarcRecord).where(WarcRecord.article_id == article_id)).all()
+        assert len(kept) == 2, "each version's fetch is kept as WARC records"
+        changes = session.scalars(select(Change).where(Change.article_id == article_id).order_by(Change.id)).all()
+        assert [(c.kind, c.from_version, c.to_version, c.old, c.new, c.severity, c.detected_at) for c in changes] == [
+            (c.kind, c.from_version, c.to_version, c.old, c.new, c.severity, c.detected_at) for c in decision.changes
+        ]
+        last = queries.checks_of(session, article_id)[-1]
+        assert (last.checked_at, last.http_status, last.outcome, last.error, last.version_seq, last.duration_ms) == (
+            _check_tuple(decision.check)  # type: ignore[arg-type]
+        )
+
+
+def test_a_deleted_article_writes_nothing(url: str) -> None:
+    page = FetchedPage(999, "http://news.test/999", http_status=304)
+    decision = transaction(url, lambda s: record_page(s, page, RULES))
+    assert decision.check is None and decision.outcome == CheckOutcome.ERROR
+    with session_scope(url) as session:
+        assert session.scalars(select(Check)).all() == []
+
+
+def test_a_batch_writes_each_decision_as_one_page_would(url: str) -> None:
+    by_batch, one_by_one = _tracked(url, 6, "a"), _tracked(url, 6, "b")
+    at, now = T0 + dt.timedelta(minutes=20), T0 + dt.timedelta(minutes=21)
+    assert all(is_quiet(p) for p in _quiet_pages(by_batch, at))
+    settled, left = transaction(url, lambda s: record_quiet(s, _quiet_pages(by_batch, at), RULES, now=now))
+    assert left == [] and [d.outcome.value for _, d in settled] == ["unchanged", "not_modified"] * 3
+    for page in _quiet_pages(one_by_one, at):
+        transaction(url, lambda s, page=page: record_page(s, page, RULES, now=now))  # type: ignore[misc]
+    batch, alone = _state(url, by_batch), _state(url, one_by_one)
+    # Other articles, created a moment apart: all else is the same.
+    assert [(replace(s, id=0, first_seen_at=T0), c) for s, c in batch] == [
+        (replace(s, id=0, first_seen_at=T0), c) for s, c in alone
+    ]
+    for (state, checks), (_, decision) in zip(batch, settled, strict=True):
+        assert state == decision.after and checks[-1] == _check_tuple(decision.check)  # type: ignore[arg-type]
+    assert batch[0][0].etag == '"v1b"', "a resent 200 keeps its new validator"
+
+
+def test_unusual_articles_are_left_to_the_one_page_door(url: str) -> None:
+    ids = _tracked(url, 4, "c")
+    with session_scope(url) as session:
+        session.execute(update(Article).where(Article.id == ids[0]).values(status=ArticleStatus.GONE))
+        session.execute(update(Article).where(Article.id == ids[1]).values(last_checked_at=T0 + dt.timedelta(hours=1)))
+        fresh = queries.get_or_create_article(session, "http://news.test/c/never-stored-yet-story")[0].id
+    at = T0 + dt.timedelta(minutes=20)
+    pages = [FetchedPage(i, f"http://news.test/{i}", http_status=304, fetched_at=at) for i in [*ids, fresh, 999]]
+    pages.append(replace(pages[2]))  # the same article twice in one batch
+    settled, left = transaction(url, lambda s: record_quiet(s, pages, RULES))
+    assert [p.article_id for p, _ in settled] == [ids[3]]
+    assert [p.article_id for p in left] == [ids[0], ids[1], ids[2], fresh, 999, ids[2]]
+
+
+def test_an_article_moved_under_the_batch_raises_raced_and_nothing_is_kept(url: str) -> None:
+    ids = _tracked(url, 3, "r")
+    at = T0 + dt.timedelta(minutes=20)
+    pages = [FetchedPage(i, f"http://news.test/{i}", http_status=304, fetched_at=at) for i in ids]
+
+    def batch(session: Any) -> None:
+        states = record.lock_states(session, ids)
+        decisions = [outcome.decide(p, states[p.article_id], None, RULES, now=at) for p in pages]
+        # Another writer's check of the second article lands between the read and the update.
+        session.execute(update(Article).where(Article.id == ids[1]).values(last_checked_at=at + dt.timedelta(hours=1)))
+        record.apply_batch(session, decisions)
+
+    with pytest.raises(Raced, match="1 of 3 articles changed under the batch"):
+        transaction(url, batch)
+    assert all(len(checks) == 1 and state.last_checked_at == T0 for state, checks in _state(url, ids))
+
+
+class _RacingPolicy(RecheckPolicy):
+    """Another worker's check lands while the batch is being decided."""
+
+    def plan(self, **kwargs: Any) -> tuple[dt.datetime | None, str]:
+        racer = getattr(self, "racer", None)
+        if racer is not None:
+            object.__setattr__(self, "racer", None)
+            db, article_id = racer
+            with get_engine(db).begin() as conn:
+                later = T0 + dt.timedelta(hours=2)
+                conn.execute(update(Article).where(Article.id == article_id).values(last_checked_at=later))
+        return super().plan(**kwargs)
+
+
+def test_a_raced_batch_is_stored_page_by_page_through_the_pipeline(tmp_path: Path) -> None:
+    # SQLite only: on PostgreSQL the batch locks its rows (FOR UPDATE), so a racer waits instead.
+    db = open_database(f"sqlite:///{tmp_path / 'race.db'}")
+    ids = _tracked(db, 3, "d")
+    policy = _RacingPolicy(jitter=0.0)
+    object.__setattr__(policy, "racer", (db, ids[1]))
+    at = T0 + dt.timedelta(minutes=20)
+    pages = [FetchedPage(i, f"http://news.test/{i}", http_status=304, fetched_at=at) for i in ids]
+    pipeline = StorePipeline(db, replace(RULES, policy=policy), _Stats(), 8, 0.05)  # type: ignore[arg-type]
+
+    async def crawl() -> list[Any]:
+        items = await asyncio.gather(*(pipeline.process_item(p) for p in pages))
+        return [item.outcome for item in items]
+
+    assert asyncio.run(crawl()) == ["not_modified", "superseded", "not_modified"]
+    assert [len(checks) for _, checks in _state(db, ids)] == [2, 2, 2]
+
+
+def test_the_pipeline_flushes_a_partial_batch_after_its_wait(url: str) -> None:
+    ids = _tracked(url, 2, "e")
+    pipeline = StorePipeline(url, RULES, _Stats(), 64, 0.01)  # type: ignore[arg-type]
+    pages = [FetchedPage(i, f"http://news.test/{i}", http_status=304, fetched_at=utcnow()) for i in ids]
+
+    async def crawl() -> list[Any]:
+        items = await asyncio.gather(*(pipeline.process_item(p) for p in pages))
+        return [(item.outcome, item.change_kinds) for item in items]
+
+    assert asyncio.run(crawl()) == [(CheckOutcome.NOT_MODIFIED, ())] * 2
+    assert [len(checks) for _, checks in _state(url, ids)] == [2, 2]
