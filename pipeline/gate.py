@@ -38,18 +38,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from pipeline.extract import (
-    BYLINE_METAS,
-    DATE_METAS,
-    HEADINGS,
-    INLINE_TAGS,
-    LINK_BLOCK_TAGS,
-    SURFACE_METAS,
-    Extracted,
-    Metas,
-    ld_article_of,
-    meta_fallback,
-)
+from pipeline.extract import HEADINGS, INLINE_TAGS, LINK_BLOCK_TAGS, Extracted, meta_fallback
+from pipeline.pagefacts import BYLINE_METAS, DATE_METAS, SURFACE_METAS, Metas, ld_article_of
 
 PREFIX = "g1"
 NO_KEY = "-"  # stored for a page the gate could not place: the next fetch is extracted (and learned) again
