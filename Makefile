@@ -41,7 +41,7 @@ pytest: $(STAMP) chromium
 
 test: lint typecheck pytest
 
-# Every benchmark, one summary table, written into docs/performance.md (about 11 minutes).
+# Every benchmark, one summary table, written into docs/performance.md (about 20 minutes on an idle machine; the two real replays crawl 18 capture steps each).
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.bylines import same_people
 from pipeline.diff import word_diff
+from pipeline.drift import Drift, extraction_drift, lone_edge_lines
 from pipeline.figures import Figure, align_figures, find_figures
 from pipeline.kinds import CONTENT_KINDS, KINDS
 from pipeline.noise import is_correction, is_metadata, is_update_line
@@ -295,8 +296,13 @@ def body_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterat
     moved: list[Pair] = []
     removed: list[str] = []
     added: list[str] = []
-    for pair in align(_units(old.text), _units(new.text)):
-        reason = _boilerplate(pair, background.boilerplate)
+    old_units, new_units = _units(old.text), _units(new.text)
+    pairs = align(old_units, new_units)
+    lone = lone_edge_lines(pairs)
+    drift = extraction_drift(old_units, new_units)
+    drifted = set(drift.lines) if drift else set()
+    for k, pair in enumerate(pairs):
+        reason = _boilerplate(pair, background.boilerplate) or _drift_reason(pair, k in lone, drift, drifted)
         if pair.kind == "equal":
             if pair.old != pair.new:
                 yield ChangeRecord("metadata", pair.old, pair.new, details={"reason": "spacing or quote style"})
@@ -321,6 +327,21 @@ def body_changes(old: Snapshot, new: Snapshot, background: Background) -> Iterat
                 removed.append(pair.old)
     yield from _moved_runs(moved)
     yield from _rewritten_figures(removed, added)
+
+
+_LONE_LINE = "extraction drift: a heading or an embedded post's attribution came or went alone"
+
+
+def _drift_reason(pair: Pair, lone: bool, drift: Drift | None, drifted: set[str]) -> str | None:
+    """Why an added or removed line is the extractor's, not the article's (pipeline/drift.py)."""
+    line = pair.new if pair.kind == "added" else pair.old if pair.kind == "removed" else None
+    if line is None or is_metadata(line) or is_correction(line) or is_update_line(line):
+        return None  # a note, a stamp or furniture keeps its own kind
+    if lone:
+        return _LONE_LINE
+    if drift is not None and line in drifted and drift.added == (pair.kind == "added"):
+        return drift.reason
+    return None
 
 
 def _added_kind(sentence: str) -> str:

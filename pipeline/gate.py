@@ -38,17 +38,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from pipeline.extract import (
-    BYLINE_METAS,
-    DATE_METAS,
-    HEADINGS,
-    LINK_BLOCK_TAGS,
-    SURFACE_METAS,
-    Extracted,
-    Metas,
-    ld_article_of,
-    meta_fallback,
-)
+from pipeline.extract import HEADINGS, INLINE_TAGS, LINK_BLOCK_TAGS, Extracted, meta_fallback
+from pipeline.pagefacts import BYLINE_METAS, DATE_METAS, SURFACE_METAS, Metas, ld_article_of
 
 PREFIX = "g1"
 NO_KEY = "-"  # stored for a page the gate could not place: the next fetch is extracted (and learned) again
@@ -133,6 +124,8 @@ def _prune_link_blocks(container: LexborNode) -> bool:
         parent: LexborNode | None = link.parent
         while parent is not None and parent.tag in LINK_BLOCK_TAGS and parent.text(deep=True).strip() == text:
             node, parent = parent, parent.parent
+        if node.tag in INLINE_TAGS and parent is not None and parent.text(deep=False).strip():
+            continue  # as extraction: a link in bold or in a span inside a sentence stays
         if node is not link or parent is None or parent.tag in ("ul", "ol", "nav"):
             teaser = None
             if node.tag in HEADINGS or node.css_first("h3") is not None:
@@ -285,6 +278,13 @@ def _summary(tree: LexborHTMLParser, blocks: list[_Block], kept_paths: set[str],
     return _fingerprint(_facts(tree), kept, others, extra)
 
 
+def _kept_form(block: str) -> str:
+    """A block's text as it is looked for in the extraction: a leading "- " goes,
+    as it goes from the extraction's lines (trafilatura's list marker, or a
+    dash left first when extraction pruned a link block before it)."""
+    return _comparable(_LIST_MARK.sub("", block, count=1))
+
+
 def _tiles(text: str, pieces: list[str]) -> bool:
     """Whether ``text`` is made of ``pieces``, each used at most once, in any
     order (trafilatura may lay a table's cells out in its own order): then
@@ -311,7 +311,7 @@ def learn(html: str | bytes, extracted: Extracted, url: str | None = None) -> st
         return None
     text = _LIST_MARK.sub("", extracted.text)
     wanted = _comparable(text)
-    kept = [b for b in _blocks(tree.body) if b.text() and _comparable(b.text()) in wanted]
+    kept = [b for b in _blocks(tree.body) if b.text() and _kept_form(b.text()) in wanted]
     placing = [b for b in kept if len(b.text()) >= PLACING_CHARS]
     if not placing:
         return None
@@ -333,7 +333,7 @@ def learn(html: str | bytes, extracted: Extracted, url: str | None = None) -> st
         if tree is None or container is None or not _prune_link_blocks(container):
             continue
         blocks = _blocks(container)
-        inner = [(b, c) for b in blocks if b.text() and (c := _comparable(b.text())) in wanted]
+        inner = [(b, c) for b in blocks if b.text() and (c := _kept_form(b.text())) in wanted]
         if not _tiles(wanted, [c for _, c in inner]):
             continue  # text the container does not hold as whole blocks: doubt
         kept_paths = {_short(b.path) for b, _ in inner}

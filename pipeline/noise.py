@@ -50,6 +50,7 @@ _MONTHS = (
     r"|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre"
     r"|octubre|noviembre|diciembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro"
 )
+MONTHS = _MONTHS  # month names and abbreviations, as one regex alternation (no group)
 _DAYS = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
 _DATE_FILLER = re.compile(
     rf"\b(?:{_MONTHS}|{_DAYS}|published|posted|first published|on|at|am|pm|a\.m|p\.m|gmt|utc|bst|cet|cest"

@@ -194,3 +194,48 @@ def test_real_captures_every_consecutive_pair() -> None:
             last = now
     assert pairs > 2000 and opened > 1500
     assert placed >= 0.99 * learnable, f"placed {placed} of {learnable} extractable captures"
+
+
+def test_a_gated_page_is_a_quiet_unchanged_check_counted_apart(tmp_path: Path) -> None:
+    """Through both pipelines: the gate's "unchanged" takes the quiet batch path
+    and is counted as redline/unchanged/gate, apart from an extracted one."""
+    from pipeline.pipelines import StorePipeline
+    from storage.db import open_database, session_scope
+    from storage.models import CheckOutcome, utcnow
+    from storage.queries import get_or_create_article
+    from tests.test_record import RULES, _Stats
+
+    db = open_database(f"sqlite:///{tmp_path / 'gate.db'}")
+    with session_scope(db) as session:
+        article_id = get_or_create_article(session, URL)[0].id
+    stats = _Stats()
+    store = StorePipeline(db, RULES, stats, 64, 0.01)  # type: ignore[arg-type]
+
+    def run(extract_with: ExtractPipeline, page: FetchedPage) -> FetchedPage:
+        async def both() -> FetchedPage:
+            return await store.process_item(await extract_with.process_item(page))
+
+        return asyncio.run(both())
+
+    def fetch(html: str, n: int, key: str | None) -> FetchedPage:
+        return FetchedPage(
+            article_id,
+            URL,
+            http_status=200,
+            html=html,
+            body_hash=f"{n}" * 40,
+            previous_body_hash=f"{n - 1}" * 40,
+            previous_region_key=key,
+            fetched_at=utcnow(),
+        )
+
+    gated = _pipeline(REDLINE_EXTRACT_PROCESSES=0)
+    first = run(gated, fetch(_page(), 1, None))
+    assert first.outcome == CheckOutcome.NEW_VERSION and first.region_key
+    again = run(gated, fetch(_page(nav_counter=8), 2, first.region_key))
+    assert (again.outcome, again.same_region, again.extracted) == (CheckOutcome.UNCHANGED, True, None)
+    full = run(_pipeline(REDLINE_EXTRACT_PROCESSES=0, REDLINE_GATE=False), fetch(_page(nav_counter=9), 3, None))
+    assert full.outcome == CheckOutcome.UNCHANGED and full.extracted is not None
+    assert stats.values["redline/unchanged/gate"] == 1
+    assert stats.values["redline/unchanged/extracted"] == 1
+    assert stats.values["redline/checks/unchanged"] == 2
