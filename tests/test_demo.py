@@ -18,6 +18,9 @@ pytestmark = pytest.mark.slow
 DRIVER = "daemon"
 
 
+# The in-process demo runs on PostgreSQL; on SQLite the demo is run as `redline demo`
+# below, which checks the same revisions (one demo per backend keeps `make test` short).
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_demo_reports_every_scripted_revision(tmp_path: Path, redline: Redline) -> None:
     result = run_demo(redline.db_url, log_path=tmp_path / "daemon.log", driver=DRIVER)
     assert result.timed_out == [], (tmp_path / "daemon.log").read_text()[-3000:]
@@ -84,3 +87,7 @@ def test_redline_demo_leaves_the_database_file_whole(tmp_path: Path) -> None:
         finally:
             conn.close()
     assert counts[1] > 10 and counts[0] == counts[1], counts
+    # The same demo, on SQLite, reported every scripted revision and nothing else.
+    records = Redline(f"sqlite:///{alone}", tmp_path).json("changes", "--min-severity", "info")
+    verdict = verify(records, CONTENT_KINDS)
+    assert verdict.missed == [] and verdict.unexpected == []
