@@ -36,7 +36,7 @@ typecheck: $(STAMP)
 # Two processes: most tests wait on subprocesses and servers, not the CPU.
 # Tests marked `alone` restart PostgreSQL under everyone's feet: they run last, by themselves.
 pytest: $(STAMP) chromium
-	$(BIN)/pytest -q -n 2 --durations=15 -m "not alone"
+	$(BIN)/pytest -q -n 2 --durations=25 -m "not alone"
 	$(BIN)/pytest -q -m alone
 
 test: lint typecheck pytest
