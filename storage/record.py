@@ -404,7 +404,9 @@ def track_links(
             before = article.listed_headline
             if before and before != headline and article.version_count:
                 latest = queries.latest_version(session, article.id)
-                surfaces = (latest.title, *(latest.headlines or {}).values()) if latest is not None else ()
+                # Every wording the page has carried: its latest surfaces and each version's title.
+                earlier = queries.headline_history(session, article.id, article.version_count, limit=1000)
+                surfaces = (*earlier, *((latest.title, *(latest.headlines or {}).values()) if latest else ()))
                 tracked.relisted.append(Relisted(article.id, before, headline, article.version_count, surfaces))
             article.listed_headline = headline
         if published_at and article.listed_published_at is None:

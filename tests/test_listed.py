@@ -45,3 +45,8 @@ def test_a_feed_that_lags_the_page_is_metadata() -> None:
     assert alone is not None and alone.kind == "headline"
     assert listed_headline_change("Truce talks stall", "Truce talks  stall", page, "feed") is None
     assert listed_headline_change(None, "Truce talks stall", page, "feed") is None
+    # An A/B test seen in the feed: a wording an earlier version carried is not news.
+    ab = listed_headline_change(
+        "Rovers stun leaders", "Late winner for Rovers", ("Rovers stun leaders", "Late winner for Rovers"), "feed"
+    )
+    assert ab is not None and ab.kind == "metadata"
