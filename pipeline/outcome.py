@@ -79,7 +79,7 @@ MISSING = Decision(CheckOutcome.ERROR, None, None, None)
 
 
 def _outcome(
-    page: FetchedPage, latest: Latest | None, min_ratio: float, has_versions: bool
+    page: FetchedPage, latest: Latest | None, min_ratio: float, has_versions: bool, digest: str | None
 ) -> tuple[CheckOutcome, str | None]:
     if page.error and page.http_status is None:
         return CheckOutcome.ERROR, page.error
@@ -104,7 +104,7 @@ def _outcome(
         return CheckOutcome.EMPTY_EXTRACTION, (
             f"extracted {len(extracted.text)} characters, under {min_ratio:.0%} of the last version's {len(last_text)}"
         )
-    if latest is not None and latest.content_hash == content_hash(extracted):
+    if latest is not None and latest.content_hash == digest:
         return CheckOutcome.UNCHANGED, None
     return CheckOutcome.NEW_VERSION, None
 
@@ -138,29 +138,26 @@ def decide(
             duration_ms=page.duration_ms,
         )
         return Decision(CheckOutcome.SUPERSEDED, state, None, check)
+    # The extraction's content hash, computed once: compared with the latest
+    # version, with a held candidate, and stored with a new version.
+    digest = content_hash(page.extracted) if page.extracted is not None else None
     outcome, error = (
         (CheckOutcome.ERROR, unreadable)
         if unreadable is not None
-        else _outcome(page, latest, rules.min_ratio, state.version_count > 0)
+        else _outcome(page, latest, rules.min_ratio, state.version_count > 0, digest)
     )
-    held: str | None = None
     if outcome == CheckOutcome.NEW_VERSION and latest is not None and rules.confirm_after is not None:
-        held = _held(page, state, latest)
+        assert page.extracted is not None  # a new version is an extraction
+        held = _held(latest.snapshot.text, page.extracted.text, state.pending_hash, digest)
         if held is not None:
             outcome, error = CheckOutcome.PENDING, f"held for a confirmation fetch: {held}"
     after = replace(state)
     changes: list[ChangeRow] = []
     seq: int | None = state.version_count or None
     # The time a confirmed drastic change was first seen is when it is reported.
-    confirmed = (
-        outcome == CheckOutcome.NEW_VERSION
-        and page.extracted is not None
-        and state.pending_hash == content_hash(page.extracted)
-    )
+    confirmed = outcome == CheckOutcome.NEW_VERSION and digest is not None and state.pending_hash == digest
     detected_at = (state.pending_since if confirmed else None) or now
     if outcome == CheckOutcome.PENDING:
-        assert page.extracted is not None
-        digest = content_hash(page.extracted)
         if state.pending_hash != digest:
             after.pending_hash, after.pending_since = digest, now  # as its pending check says
     elif outcome not in (CheckOutcome.ERROR, CheckOutcome.SUPERSEDED):
@@ -215,14 +212,14 @@ def decide(
     version: NewVersion | None = None
     if outcome == CheckOutcome.NEW_VERSION:
         extracted = page.extracted
-        assert extracted is not None  # a new version is an extraction
+        assert extracted is not None and digest is not None  # a new version is an extraction
         if extracted.canonical_url:
             after.canonical_url = extracted.canonical_url
         seq = after.version_count = state.version_count + 1
         version = NewVersion(
             seq=seq,
             fetched_at=now,
-            content_hash=content_hash(extracted),
+            content_hash=digest,
             title=extracted.title,
             byline=extracted.byline,
             published_at=extracted.published_at,
@@ -284,14 +281,14 @@ def _republished(
     )
 
 
-def _held(page: FetchedPage, state: ArticleState, latest: Latest) -> str | None:
+def _held(last_text: str, new_text: str, pending_hash: str | None, digest: str | None) -> str | None:
     """Why this new extraction waits for a confirmation fetch, or None to store it.
 
     A drastic change (pipeline/confirm.py) is held the first time it is seen;
-    a second fetch that extracts exactly the same text confirms it."""
-    assert page.extracted is not None
-    reason = drastic(latest.snapshot.text, page.extracted.text)
-    if reason is None or state.pending_hash == content_hash(page.extracted):
+    a second fetch that extracts exactly the same text (``digest`` equals the
+    held ``pending_hash``) confirms it."""
+    reason = drastic(last_text, new_text)
+    if reason is None or pending_hash == digest:
         return None
     return reason
 
