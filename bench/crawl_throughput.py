@@ -54,10 +54,37 @@ SETTINGS = {
 }
 
 
-def phase(kind: str, urls_file: str, db_url: str, extra: dict[str, object] | None = None) -> dict[str, float]:
-    """Runs in a child process: one crawl, returns its timing."""
+def raw_crawl(urls: list[str], db_url: str, overrides: dict[str, object]) -> dict[str, float]:
+    """The baseline: raw Scrapy fetching every URL once with redline's settings and
+    no item pipelines, in this process (bench/replay.py uses it too)."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
+
+    from spiders.runner import build_settings
+
+    class RawSpider(scrapy.Spider):
+        name = "raw"
+
+        async def start(self):
+            for url in urls:
+                yield scrapy.Request(url, dont_filter=True)
+
+        def parse(self, response):
+            return None
+
+    settings = build_settings(db_url, overrides)
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(RawSpider)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    pages = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
+    return {"pages": pages, "seconds": stats["elapsed_time_seconds"]}
+
+
+def phase(kind: str, urls_file: str, db_url: str, extra: dict[str, object] | None = None) -> dict[str, float]:
+    """Runs in a child process: one crawl, returns its timing."""
 
     from spiders.runner import build_settings, crawl_articles
     from storage.db import open_database, session_scope
@@ -65,26 +92,7 @@ def phase(kind: str, urls_file: str, db_url: str, extra: dict[str, object] | Non
 
     urls = json.loads(Path(urls_file).read_text())
     if kind == "raw":
-
-        class RawSpider(scrapy.Spider):
-            name = "raw"
-
-            async def start(self):
-                for url in urls:
-                    yield scrapy.Request(url, dont_filter=True)
-
-            def parse(self, response):
-                return None
-
-        settings = build_settings(db_url, SETTINGS)
-        settings.set("ITEM_PIPELINES", {}, priority="cmdline")
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler(RawSpider)
-        process.crawl(crawler)
-        process.start()
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        pages = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
-        return {"pages": pages, "seconds": stats["elapsed_time_seconds"]}
+        return raw_crawl(urls, db_url, SETTINGS)
 
     url = open_database(db_url)
     with session_scope(url) as session:

@@ -135,14 +135,12 @@ def label(item: Any) -> str:
     if getattr(item, "same_body", False):
         return "unchanged: same bytes"
     if getattr(item, "same_region", False):
-        return "unchanged: region key"
+        return "unchanged: gate"  # pipeline/gate.py placed the article and found it unchanged
     return "unchanged: extracted, same article"
 
 
 def phase(kind: str, urls: list[str], db_url: str) -> dict[str, Any]:
     """Runs in a child process: one crawl of one step."""
-    import scrapy
-    from scrapy.crawler import CrawlerProcess
 
     from spiders.runner import build_settings, crawl_articles
     from storage.db import open_database, session_scope
@@ -150,26 +148,9 @@ def phase(kind: str, urls: list[str], db_url: str) -> dict[str, Any]:
 
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     if kind == "raw":
+        from bench.crawl_throughput import raw_crawl
 
-        class RawSpider(scrapy.Spider):
-            name = "raw"
-
-            async def start(self) -> Any:
-                for url in urls:
-                    yield scrapy.Request(url, dont_filter=True)
-
-            def parse(self, response: Any) -> None:
-                return None
-
-        settings = build_settings(db_url, SETTINGS)
-        settings.set("ITEM_PIPELINES", {}, priority="cmdline")
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler(RawSpider)
-        process.crawl(crawler)
-        process.start()
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        pages = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
-        return {"pages": pages, "seconds": stats["elapsed_time_seconds"], "cpu": _cpu_since(cpu0)}
+        return {**raw_crawl(urls, db_url, SETTINGS), "cpu": _cpu_since(cpu0)}
 
     url = open_database(db_url)
     with session_scope(url) as session:
