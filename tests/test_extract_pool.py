@@ -5,6 +5,7 @@ loses no page."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from scrapy.settings import Settings
 
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
-from pipeline.pipelines import ExtractPipeline
+from pipeline.pipelines import ExtractPipeline, worker_context
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
@@ -92,7 +93,7 @@ def test_a_dead_worker_loses_no_page() -> None:
 
 KILLED_CRAWL = """
 import asyncio, os, signal, sys
-from pipeline.pipelines import ExtractPipeline
+from pipeline.pipelines import ExtractPipeline, worker_context
 from tests.test_extract_pool import PAGES, _page
 pipeline = ExtractPipeline({}, 2, True, 20)
 asyncio.run(pipeline.process_item(_page(1, PAGES[0])))
@@ -145,3 +146,23 @@ def test_workers_leave_ctrl_c_to_the_crawl() -> None:
     finally:
         pipeline.close_spider()
     assert page.extracted == extract(PAGES[1], page.url)
+
+
+@pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
+def test_workers_fork_from_a_server_that_imported_extraction() -> None:
+    pipeline = ExtractPipeline({}, 1, True, 20)
+
+    async def scenario() -> FetchedPage:
+        return await pipeline.process_item(_page(1, PAGES[0]))
+
+    try:
+        page = asyncio.run(scenario())
+        assert pipeline.pool is not None
+        (pid,) = pipeline.pool._processes
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    finally:
+        pipeline.close_spider()
+    assert page.extracted == extract(PAGES[0], page.url)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        assert worker_context().get_start_method() == "forkserver"
+        assert parent != os.getpid()  # the fork server's child, not a fresh interpreter of ours
