@@ -206,10 +206,20 @@ def _short(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
+# The elements _facts reads, found in one walk of the tree: each tag below
+# matches one selector only, so the tag says which list a node belongs to, and
+# every list stays in document order (tests/test_gate.py compares both ways).
+_FACT_NODES = 'meta, script[type="application/ld+json"], title, h1, link[rel="canonical"]'
+_BYLINES = '[rel="author"], [itemprop="author"], [class*="byline"], [class*="author-name"]'
+
+
 def _facts(tree: LexborHTMLParser) -> list[Any]:
     """Everything pipeline.extract.page_facts reads, as lexbor sees it."""
+    found: dict[str, list[LexborNode]] = {"meta": [], "script": [], "title": [], "h1": [], "link": []}
+    for node in tree.css(_FACT_NODES):
+        found[str(node.tag)].append(node)
     metas: Metas = {}
-    for node in tree.css("meta"):
+    for node in found["meta"]:
         attrs = node.attributes
         content = attrs.get("content")
         if content is None:
@@ -221,17 +231,17 @@ def _facts(tree: LexborHTMLParser) -> list[Any]:
     # Extraction collapses the spaces of every fact but the site name (compared
     # as declared) and the canonical URL (only stripped).
     declared = sorted((k, v if k[1] in _RAW_METAS else _spaces(v)) for k, v in metas.items() if k[1] in _FACT_METAS)
-    ld = ld_article_of(node.text() for node in tree.css('script[type="application/ld+json"]'))
+    ld = ld_article_of(node.text() for node in found["script"])
     ld_facts = [_spaces(ld.get(k)) for k in ("headline", "author", "datePublished", "dateModified")]
     facts: list[Any] = [
         declared,
         ld_facts,
-        [_spaces(n.text()) for n in tree.css("title")],
-        [_spaces(n.text()) for n in tree.css("h1")],
-        [n.attributes.get("href") for n in tree.css('link[rel="canonical"]')],
+        [_spaces(n.text()) for n in found["title"]],
+        [_spaces(n.text()) for n in found["h1"]],
+        [n.attributes.get("href") for n in found["link"]],
     ]
     # Every byline source is read (a visible line may name more people than the meta).
-    bylines = tree.css('[rel="author"], [itemprop="author"], [class*="byline"], [class*="author-name"]')
+    bylines = tree.css(_BYLINES)
     facts.append([_spaces(n.attributes.get("content") or n.text()) for n in bylines])
     return facts
 
