@@ -260,7 +260,12 @@ class Raced(Exception):
     """An article changed between reading and updating it: the batch is rolled back."""
 
 
+# The batch reads and writes tables, never ORM entities: a statement naming
+# one goes through the ORM's compile and loading (or bulk-insert) machinery,
+# about as costly as the rows themselves.
 _ARTICLES = cast(Table, Article.__table__)
+_SOURCES = cast(Table, Source.__table__)
+_CHECKS = cast(Table, Check.__table__)
 # What the batch UPDATE sets; a decision that sets anything else is written alone.
 BATCH_COLUMNS = frozenset(
     (
@@ -290,8 +295,8 @@ def lock_states(session: Session, article_ids: Sequence[int]) -> dict[int, Artic
     """The states of these articles in one SELECT (rows locked on PostgreSQL); missing ones are left out."""
     a = _ARTICLES.c
     query = (
-        select(*(a[n] for n in ("id", *WRITABLE)), Source.edit_rate)
-        .outerjoin(Source, Source.id == a.source_id)
+        select(*(a[n] for n in ("id", *WRITABLE)), _SOURCES.c.edit_rate)
+        .outerjoin(_SOURCES, _SOURCES.c.id == a.source_id)
         .where(a.id.in_(list(article_ids)))
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -345,7 +350,7 @@ def apply_batch(session: Session, decisions: Sequence[Decision]) -> None:
     for decision in decisions:
         assert decision.check is not None and decision.after is not None
         checks.append({"article_id": decision.after.id, **_row(decision.check)})
-    session.execute(insert(Check), checks)
+    session.execute(insert(_CHECKS), checks)
 
 
 # --- a source run ----------------------------------------------------------------

@@ -260,3 +260,19 @@ def test_the_pipeline_flushes_a_partial_batch_after_its_wait(url: str) -> None:
 
     assert asyncio.run(crawl()) == [(CheckOutcome.NOT_MODIFIED, ())] * 2
     assert [len(checks) for _, checks in _state(url, ids)] == [2, 2]
+
+
+def test_the_batch_door_loads_no_orm_objects(url: str) -> None:
+    ids = _tracked(url, 4, "orm")
+    pages = _quiet_pages(ids, T0 + dt.timedelta(minutes=20))
+
+    def checks() -> list[int]:
+        with session_scope(url) as session:
+            return sorted(session.scalars(select(Check.article_id).where(Check.article_id.in_(ids))).all())
+
+    before = checks()
+    with session_scope(url) as session:
+        settled, left = record_quiet(session, pages, RULES, now=T0 + dt.timedelta(minutes=21))
+        assert len(settled) == 4 and left == []
+        assert list(session.identity_map.values()) == []  # rows read and written as rows
+    assert checks() == sorted([*before, *ids])
