@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests import forkserver
 from tests.localsite import LocalSite
 
 # Every test site lives on 127.0.0.1, which redline refuses by default
@@ -71,6 +72,13 @@ BACKENDS = [
 ]
 
 
+def on_backend(name: str) -> pytest.MarkDecorator:
+    """Run a test that takes ``db_url`` on one backend only: for the slow
+    end-to-end tests whose subject is not the database (the browser, real
+    pages), where both backends would double the time and test nothing more."""
+    return pytest.mark.parametrize("db_url", [p for p in BACKENDS if p.values[0] == name], indirect=True)
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test on SQLite and on PostgreSQL."""
@@ -103,7 +111,8 @@ class Redline:
         if args and args[0] in IN_PROCESS and not searches:
             return self._in_process(args, check)
         env = {**os.environ, "REDLINE_DB": self.db_url, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run(
+        forked = forkserver.SERVER.run(list(args), env, self.cwd, timeout) if forkserver.enabled() else None
+        proc = forked or subprocess.run(
             [sys.executable, "-m", "review.cli", *args],
             capture_output=True,
             text=True,
@@ -143,3 +152,41 @@ def realpages() -> Path:
     if not (REALPAGES / "ground-truth.json").exists():
         pytest.skip("../shared/realpages is not present")
     return REALPAGES
+
+
+def _cpu_seconds() -> float:
+    """CPU of this test process, its reaped children and the fork server's children."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    server = forkserver.SERVER.proc
+    if server is not None and server.poll() is None:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+if os.environ.get("REDLINE_TEST_CPU"):
+    # REDLINE_TEST_CPU=FILE: append "cpu-seconds wall-seconds test" for every test (make test prints wall only).
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+        import time
+
+        cpu, wall = _cpu_seconds(), time.monotonic()
+        yield
+        with open(os.environ["REDLINE_TEST_CPU"], "a", encoding="utf-8") as log:
+            log.write(f"{_cpu_seconds() - cpu:.2f} {time.monotonic() - wall:.2f} {item.nodeid}\n")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest tests first (the proofs on real data, then the other slow
+    ones), so that `make test`'s workers never wait on one long test at the end."""
+
+    def weight(item: pytest.Item) -> int:
+        marks = {m.name for m in item.iter_markers()}
+        return 0 if {"slow", "realpages"} <= marks else 1 if "slow" in marks else 2
+
+    items.sort(key=weight)

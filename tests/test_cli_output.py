@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from tests import forkserver
 from tests.articles import TRUCE_V1, article_page
 from tests.conftest import ROOT, Redline
 from tests.localsite import LocalSite
@@ -39,8 +40,9 @@ def _env(db_url: str, **extra: str) -> dict[str, str]:
 
 
 def piped(db_url: str, *args: str, **env: str) -> str:
-    """`redline ARGS | cat`: a real process whose stdout is a pipe."""
-    proc = subprocess.run(
+    """`redline ARGS > file`: a real process whose stdout is not a terminal."""
+    proc = forkserver.SERVER.run(list(args), _env(db_url, **env), Path.cwd(), 60) if forkserver.enabled() else None
+    proc = proc or subprocess.run(
         [sys.executable, "-m", "review.cli", *args], capture_output=True, text=True, env=_env(db_url, **env)
     )
     assert proc.returncode == 0, proc.stderr

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from storage.db import open_database, session_scope
+from tests import forkserver
 from tests.articles import TRUCE_V1, article_page
 from tests.conftest import ROOT, Redline
 from tests.localsite import LocalSite
@@ -34,10 +35,10 @@ def _publish(site: LocalSite, round_: int) -> list[str]:
     return urls
 
 
-def _start_crawl(db_url: str, cwd: Path) -> subprocess.Popen[bytes]:
+def _start_crawl(db_url: str, cwd: Path) -> forkserver.Process:
     cmd = [sys.executable, "-m", "review.cli", "--db", db_url, "crawl", "--all", "-s", "AUTOTHROTTLE_ENABLED=False"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return forkserver.popen(cmd[3:], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def check_consistency(db_url: str) -> dict[str, int]:

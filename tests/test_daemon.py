@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import forkserver
 from tests.articles import TRUCE_V1, article_page
 from tests.conftest import ROOT, Redline
 from tests.localsite import LocalSite
@@ -35,7 +36,7 @@ class Daemon:
         cmd = [sys.executable, "-m", "review.cli", "--db", db_url, "-v", "run", *args]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with self.log.open("w") as out:
-            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = forkserver.popen(cmd[3:], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def stop(self, timeout: float = 60) -> tuple[int, float, str]:
         """SIGTERM; (exit status, seconds it took, log)."""

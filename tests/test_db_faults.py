@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import open_database, session_scope
+from tests import forkserver
 from tests.articles import TRUCE_V1, article_page, truce_report
 from tests.conftest import ROOT, Redline
 from tests.localsite import LocalSite
@@ -54,10 +55,10 @@ def test_sqlite_locked_by_another_writer_is_retried_not_lost(
         assert len(redline.json("history", url)["versions"]) == 1
 
 
-def _crawl_proc(db_url: str, cwd: Path) -> subprocess.Popen[str]:
+def _crawl_proc(db_url: str, cwd: Path) -> forkserver.Process:
     cmd = [sys.executable, "-m", "review.cli", "--db", db_url, "crawl", "--all", *FAST]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return forkserver.popen(cmd[3:], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 @pytest.mark.postgres

@@ -11,6 +11,7 @@ from pipeline.kinds import CONTENT_KINDS
 from review.demo.report import _rows, closing_hint
 from review.demo.runner import run_demo
 from review.demo.script import SCRIPT, verify
+from tests import forkserver
 from tests.conftest import Redline
 
 pytestmark = pytest.mark.slow
@@ -67,13 +68,10 @@ def test_redline_demo_leaves_the_database_file_whole(tmp_path: Path) -> None:
 
     out = tmp_path / "demo-output"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "review.cli", "demo", "--dir", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=280,
+    argv = ["demo", "--dir", str(out)]
+    done = forkserver.SERVER.run(argv, env, tmp_path, 280) if forkserver.enabled() else None
+    done = done or subprocess.run(
+        [sys.executable, "-m", "review.cli", *argv], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=280
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     alone = tmp_path / "alone" / "demo.db"

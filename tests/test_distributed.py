@@ -17,6 +17,7 @@ from spiders.distributed import QUEUE_KEY, dispatch_due
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import Article, utcnow
+from tests import forkserver
 from tests.articles import TRUCE_V1, article_page, truce_report
 from tests.conftest import ROOT, Redline, _service_missing
 from tests.localsite import LocalSite
@@ -41,14 +42,14 @@ def redis_url() -> Iterator[str]:
     client.flushdb()
 
 
-def _worker(db_url: str, redis_url: str, idle_exit: int = 3) -> subprocess.Popen[str]:
+def _worker(db_url: str, redis_url: str, idle_exit: int = 3) -> forkserver.Process:
     cmd = [sys.executable, "-m", "review.cli", "--db", db_url, "worker", "--redis", redis_url]
     cmd += ["--idle-exit", str(idle_exit), "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return forkserver.popen(cmd[3:], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _finish(procs: list[subprocess.Popen[str]]) -> None:
+def _finish(procs: list[forkserver.Process]) -> None:
     for proc in procs:
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err[-3000:]

@@ -11,7 +11,7 @@ import pytest
 from pipeline.extract import extract
 from pipeline.kinds import CONTENT_KINDS
 from tests.churn import churn, edit, load_pages, parse, serialise
-from tests.conftest import Redline
+from tests.conftest import Redline, on_backend
 from tests.localsite import LocalSite
 
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16")
@@ -19,6 +19,7 @@ FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAI
 pytestmark = [pytest.mark.realpages, pytest.mark.slow]
 
 
+@on_backend("postgres")  # extraction and detection are the subject; production runs PostgreSQL
 def test_churn_is_silent_and_edits_are_exact(realpages: Path, site: LocalSite, redline: Redline) -> None:
     pages = load_pages(realpages)
     urls = {p.id: site.put(f"/news/{p.id}", serialise(parse(p.html))) for p in pages}

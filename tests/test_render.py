@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.jsshell import HINT, script_built
 from tests.articles import TRUCE_V1, article_page, script_built_page, story_script
-from tests.conftest import ROOT, Redline, _service_missing
+from tests.conftest import ROOT, Redline, _service_missing, on_backend
 from tests.localsite import LocalSite
 
 pytestmark = pytest.mark.slow
@@ -59,6 +59,7 @@ def test_script_built_page_is_recognised() -> None:
     assert not script_built(article_page(TRUCE_V1.title, TRUCE_V1.paragraphs))
 
 
+@on_backend("sqlite")  # the browser is the subject, not the database
 def test_browser_source_stores_the_scripted_text_and_plain_sources_stay_plain(
     site: LocalSite, redline: Redline
 ) -> None:
@@ -101,6 +102,7 @@ def _version_text(db_url: str, url: str) -> str:
         return versions[-1].text if versions else ""
 
 
+@on_backend("sqlite")  # the browser is the subject, not the database
 def test_a_plain_fetch_of_a_script_built_page_says_to_use_the_browser(site: LocalSite, redline: Redline) -> None:
     js, _plain = _outlet(site)
     site.put("/", _front("/2026/11/20/harbour-bridge-reopens"))
@@ -119,6 +121,7 @@ def test_a_plain_fetch_of_a_script_built_page_says_to_use_the_browser(site: Loca
     assert HINT not in redline.json("sources", "list")[0]["health"]
 
 
+@on_backend("sqlite")  # the browser is the subject, not the database
 def test_browser_redirects_pass_robots_and_safety_like_plain_ones(site: LocalSite, redline: Redline) -> None:
     _outlet(site)
     # The document redirects into a path robots.txt forbids: Scrapy, not Chromium, follows the hop.
@@ -169,6 +172,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@on_backend("sqlite")  # the browser is the subject, not the database
 def test_kill_9_of_a_crawl_leaves_no_browser_behind(site: LocalSite, redline: Redline, tmp_path: Path) -> None:
     site.put("/2026/11/20/slow-story", script_built_page("Slow story", script="/static/slow.js"))
     site.put("/static/slow.js", story_script(STORY), delay=60, headers={"Content-Type": "application/javascript"})
