@@ -33,10 +33,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-# Two processes: most tests wait on subprocesses and servers, not the CPU.
+# Three processes on two cores: many tests wait on daemons and servers, not the CPU; an idle
+# worker steals queued tests from a busy one (the real-data proofs run first and take minutes).
 # Tests marked `alone` restart PostgreSQL under everyone's feet: they run last, by themselves.
+# The CLI processes tests start fork from a warm server (tests/forkserver.py; REDLINE_TEST_FORK=0: plain).
 pytest: $(STAMP) chromium
-	$(BIN)/pytest -q -n 2 --durations=25 -m "not alone"
+	$(BIN)/pytest -q -n 3 --dist worksteal --durations=25 -m "not alone"
 	$(BIN)/pytest -q -m alone
 
 test: lint typecheck pytest
