@@ -135,8 +135,11 @@ def test_redline_gate_switches_the_gate(on: bool) -> None:
 
 
 def _extraction_differs_wherever_the_gate_closes(pages: list[Any]) -> tuple[int, int, int]:
+    """Also checks, on the same variants, that the gate's two-walk page facts are
+    what one query per list finds (tests/test_gate_facts.py)."""
     from bench.pageedits import CHURN, EDITS
     from tests.churn import parse, serialise
+    from tests.test_gate_facts import same_facts
 
     placed = checked = opened = 0
     for page in pages:
@@ -148,6 +151,7 @@ def _extraction_differs_wherever_the_gate_closes(pages: list[Any]) -> tuple[int,
         placed += key is not None
         variants = [fn(page, html, n) for fn in CHURN.values() for n in (1, 2)]
         variants += [e.html for fn in EDITS.values() if (e := fn(page, html, first.text, first.title)) is not None]
+        assert all(same_facts(v) for v in [page.html, html, *variants]), f"{page.id}: the page facts differ"
         for variant in variants:
             checked += 1
             if key is not None and gate.unchanged(variant, key, page.url):

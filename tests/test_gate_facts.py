@@ -1,21 +1,18 @@
 """The gate's page facts (pipeline/gate.py ``_facts``) are read in two walks of
 the tree; they are what one query per list finds (the reference below, the
-gate's earlier code), on synthetic pages and on every churn and edit variant
-of the real pages."""
+gate's earlier code), on a synthetic page here and on every churn and edit
+variant of the real pages in tests/test_gate.py (which makes those variants
+for its own proof)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline import gate
 from pipeline.pagefacts import ld_article_of
 from tests.articles import TRUCE_V1, article_page
-
-REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
 
 
 def _facts_one_query_per_list(tree: LexborHTMLParser) -> list[Any]:
@@ -44,7 +41,7 @@ def _facts_one_query_per_list(tree: LexborHTMLParser) -> list[Any]:
     ]
 
 
-def _same(html: str) -> bool:
+def same_facts(html: str) -> bool:
     tree = LexborHTMLParser(html)
     return gate._facts(tree) == _facts_one_query_per_list(tree)
 
@@ -53,23 +50,5 @@ def test_facts_of_a_synthetic_page_with_every_kind_of_fact() -> None:
     html = article_page(TRUCE_V1.title, list(TRUCE_V1.paragraphs), byline="A. Reporter", modified="2026-11-21T09:00Z")
     html = html.replace("</head>", '<link rel="canonical" href="/a/1"><title>Second</title></head>', 1)
     html = html.replace("<body>", '<body><h1>Another h1</h1><span itemprop="author">B. Writer</span>', 1)
-    assert _same(html)
+    assert same_facts(html)
     assert all(_facts_one_query_per_list(LexborHTMLParser(html))[2:5])
-
-
-@pytest.mark.realpages
-@pytest.mark.slow
-@pytest.mark.skipif(not (REALPAGES / "ground-truth.json").exists(), reason="../shared/realpages is absent")
-def test_facts_of_every_real_page_variant() -> None:
-    from bench.pageedits import CHURN, EDITS
-    from pipeline.extract import extract
-    from tests.churn import load_pages, parse, serialise
-
-    differ = []
-    for page in load_pages(REALPAGES):
-        html = serialise(parse(page.html))
-        first = extract(html, page.url)
-        variants = [page.html, html, *(fn(page, html, n) for fn in CHURN.values() for n in (1, 2))]
-        variants += [e.html for fn in EDITS.values() if (e := fn(page, html, first.text, first.title)) is not None]
-        differ += [page.id for v in variants if not _same(v)]
-    assert differ == []
