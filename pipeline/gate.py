@@ -218,6 +218,11 @@ def _facts(tree: LexborHTMLParser) -> list[Any]:
     found: dict[str, list[LexborNode]] = {"meta": [], "script": [], "title": [], "h1": [], "link": []}
     for node in tree.css(_FACT_NODES):
         found[str(node.tag)].append(node)
+    return facts_of(found, tree.css(_BYLINES))
+
+
+def facts_of(found: dict[str, list[LexborNode]], bylines: list[LexborNode]) -> list[Any]:
+    """The facts of the nodes :func:`_facts` found, by tag, in document order."""
     metas: Metas = {}
     for node in found["meta"]:
         attrs = node.attributes
@@ -232,18 +237,15 @@ def _facts(tree: LexborHTMLParser) -> list[Any]:
     # as declared) and the canonical URL (only stripped).
     declared = sorted((k, v if k[1] in _RAW_METAS else _spaces(v)) for k, v in metas.items() if k[1] in _FACT_METAS)
     ld = ld_article_of(node.text() for node in found["script"])
-    ld_facts = [_spaces(ld.get(k)) for k in ("headline", "author", "datePublished", "dateModified")]
-    facts: list[Any] = [
+    return [
         declared,
-        ld_facts,
+        [_spaces(ld.get(k)) for k in ("headline", "author", "datePublished", "dateModified")],
         [_spaces(n.text()) for n in found["title"]],
         [_spaces(n.text()) for n in found["h1"]],
         [n.attributes.get("href") for n in found["link"]],
+        # Every byline source is read (a visible line may name more people than the meta).
+        [_spaces(n.attributes.get("content") or n.text()) for n in bylines],
     ]
-    # Every byline source is read (a visible line may name more people than the meta).
-    bylines = tree.css(_BYLINES)
-    facts.append([_spaces(n.attributes.get("content") or n.text()) for n in bylines])
-    return facts
 
 
 _FACT_METAS = frozenset({*SURFACE_METAS, *BYLINE_METAS, *DATE_METAS, "og:url", "og:site_name"})

@@ -1,8 +1,8 @@
-"""The gate's page facts (pipeline/gate.py ``_facts``) are read in two walks of
-the tree; they are what one query per list finds (the reference below, the
-gate's earlier code), on a synthetic page here and on every churn and edit
-variant of the real pages in tests/test_gate.py (which makes those variants
-for its own proof)."""
+"""The gate's page facts (pipeline/gate.py ``_facts``) are read in two walks
+of the tree; they are what one query per list finds (the reference below: how
+the gate's earlier code found the nodes, read by the same ``facts_of``), on a
+synthetic page here and on every churn and edit variant of the real pages in
+tests/test_gate.py (which makes those variants for its own proof)."""
 
 from __future__ import annotations
 
@@ -11,34 +11,21 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline import gate
-from pipeline.pagefacts import ld_article_of
 from tests.articles import TRUCE_V1, article_page
 
 
 def _facts_one_query_per_list(tree: LexborHTMLParser) -> list[Any]:
-    metas: dict[tuple[str, str], str] = {}
-    for node in tree.css("meta"):
-        attrs = node.attributes
-        content = attrs.get("content")
-        if content is None:
-            continue
-        for attr in ("property", "name", "itemprop"):
-            value = attrs.get(attr)
-            if value is not None:
-                metas.setdefault((attr, value), content)
-    spaces = gate._spaces
-    raw = gate._RAW_METAS
-    declared = sorted((k, v if k[1] in raw else spaces(v)) for k, v in metas.items() if k[1] in gate._FACT_METAS)
-    ld = ld_article_of(node.text() for node in tree.css('script[type="application/ld+json"]'))
+    """The nodes found as the gate's earlier code found them, one query per list."""
+    queries = {
+        "meta": "meta",
+        "script": 'script[type="application/ld+json"]',
+        "title": "title",
+        "h1": "h1",
+        "link": 'link[rel="canonical"]',
+    }
+    found = {tag: tree.css(query) for tag, query in queries.items()}
     bylines = tree.css('[rel="author"], [itemprop="author"], [class*="byline"], [class*="author-name"]')
-    return [
-        declared,
-        [spaces(ld.get(k)) for k in ("headline", "author", "datePublished", "dateModified")],
-        [spaces(n.text()) for n in tree.css("title")],
-        [spaces(n.text()) for n in tree.css("h1")],
-        [n.attributes.get("href") for n in tree.css('link[rel="canonical"]')],
-        [spaces(n.attributes.get("content") or n.text()) for n in bylines],
-    ]
+    return gate.facts_of(found, bylines)
 
 
 def same_facts(html: str) -> bool:
