@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,15 +110,7 @@ class Redline:
         if args and args[0] in IN_PROCESS and not searches:
             return self._in_process(args, check)
         env = {**os.environ, "REDLINE_DB": self.db_url, "PYTHONPATH": str(ROOT)}
-        forked = forkserver.SERVER.run(list(args), env, self.cwd, timeout) if forkserver.enabled() else None
-        proc = forked or subprocess.run(
-            [sys.executable, "-m", "review.cli", *args],
-            capture_output=True,
-            text=True,
-            cwd=self.cwd,
-            env=env,
-            timeout=timeout,
-        )
+        proc = forkserver.run(list(args), env=env, cwd=self.cwd, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"redline {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc

@@ -246,6 +246,15 @@ def enabled() -> bool:
     return os.environ.get("REDLINE_TEST_FORK", "1") != "0" and hasattr(os, "fork")
 
 
+def run(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run([python, -m, review.cli, *argv], capture_output=True, text=True, ...)``
+    from the warm server; a plain process when forking is off or the server is busy."""
+    forked = SERVER.run(argv, env, cwd, timeout) if enabled() else None
+    return forked or subprocess.run(
+        [sys.executable, "-m", "review.cli", *argv], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout
+    )
+
+
 class Forked:
     """A spawned child, used as a :class:`subprocess.Popen` is (the calls the tests make)."""
 

@@ -41,10 +41,7 @@ def _env(db_url: str, **extra: str) -> dict[str, str]:
 
 def piped(db_url: str, *args: str, **env: str) -> str:
     """`redline ARGS > file`: a real process whose stdout is not a terminal."""
-    proc = forkserver.SERVER.run(list(args), _env(db_url, **env), Path.cwd(), 60) if forkserver.enabled() else None
-    proc = proc or subprocess.run(
-        [sys.executable, "-m", "review.cli", *args], capture_output=True, text=True, env=_env(db_url, **env)
-    )
+    proc = forkserver.run(list(args), env=_env(db_url, **env), cwd=Path.cwd(), timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

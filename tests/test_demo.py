@@ -61,18 +61,12 @@ def test_redline_demo_leaves_the_database_file_whole(tmp_path: Path) -> None:
     import os
     import shutil
     import sqlite3
-    import subprocess
-    import sys
 
     from tests.conftest import ROOT
 
     out = tmp_path / "demo-output"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = ["demo", "--dir", str(out)]
-    done = forkserver.SERVER.run(argv, env, tmp_path, 280) if forkserver.enabled() else None
-    done = done or subprocess.run(
-        [sys.executable, "-m", "review.cli", *argv], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=280
-    )
+    done = forkserver.run(["demo", "--dir", str(out)], env=env, cwd=tmp_path, timeout=280)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     alone = tmp_path / "alone" / "demo.db"
     alone.parent.mkdir()
