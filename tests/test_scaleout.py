@@ -72,12 +72,10 @@ def cluster(pg_url: str, redis_url: str) -> Iterator[dict[str, forkserver.Proces
     procs["leader"] = _spawn(pg_url, *role)
     time.sleep(2)  # the first to start leads
     procs["standby"] = _spawn(pg_url, *role)
+    # Three crawl processes on two cores: extraction worker pools of their own would only add processes.
+    worker = ("worker", "--redis", redis_url, "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "REDLINE_EXTRACT_PROCESSES=0")
     for n in range(3):
-        # Three crawl processes on two cores: extraction worker pools of their own would only add processes.
-        extract_here = ("-s", "REDLINE_EXTRACT_PROCESSES=0")
-        procs[f"worker{n}"] = _spawn(
-            pg_url, "worker", "--redis", redis_url, "-s", "AUTOTHROTTLE_ENABLED=False", *extract_here
-        )
+        procs[f"worker{n}"] = _spawn(pg_url, *worker)
     yield procs
     for proc in procs.values():
         if proc.poll() is None:
