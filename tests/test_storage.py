@@ -170,3 +170,35 @@ def test_siblings_come_from_the_host_index_not_a_scan(tmp_path: Path) -> None:
         )
         plan = " / ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert "ix_articles_host_checked" in plan and "SCAN articles" not in plan, plan
+
+
+_OPEN_AT = """
+import sys, time
+from storage.db import open_database
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+open_database(sys.argv[1])
+"""
+
+
+def test_processes_started_together_on_a_new_database_all_open_it(db_url: str) -> None:
+    """A scheduler, its standby and workers started at once all find a new, empty database:
+    one of them creates the schema, the others wait for it and then find it at head."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    start = time.time() + 2  # every process imported and waiting by then
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AT, db_url, str(start)],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)
+    assert open_database(db_url) == db_url
