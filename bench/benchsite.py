@@ -14,13 +14,14 @@ import hashlib
 import multiprocessing as mp
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.churn import edit, load_pages, parse, serialise  # noqa: E402
+from tests.localsite import LoopbackServer  # noqa: E402
 
 REALPAGES = ROOT.parent / "shared" / "realpages"
 HOSTS = [f"127.0.0.{i}" for i in range(2, 10)]
@@ -109,8 +110,7 @@ def _serve(rounds: list[list[bytes]], port: int, ready: mp.synchronize.Event, et
 
     servers = []
     for host in HOSTS:
-        server = ThreadingHTTPServer((host, port), Handler)
-        server.daemon_threads = True
+        server = LoopbackServer((host, port), Handler)
         servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
     ready.set()

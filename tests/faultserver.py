@@ -15,10 +15,11 @@ import threading
 import time
 from collections.abc import Callable
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 
 from tests.articles import TRUCE_V1, article_page
+from tests.localsite import LoopbackServer
 
 Fault = Callable[["_Handler"], None]
 
@@ -126,8 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             _send(self, 200, GOOD)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LoopbackServer):
     faults: FaultServer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from review.alerts import MAX_ATTEMPTS, RuleError, load_rules, parse_rules, run_
 from storage.db import session_scope
 from storage.models import AlertDelivery
 from tests.conftest import Redline
+from tests.localsite import LoopbackServer
 from tests.reviewdata import TRUCE_URL, fill
 
 
@@ -47,7 +48,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LoopbackServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -288,7 +289,7 @@ def test_webhook_redirect_to_private_address_refused(monkeypatch: pytest.MonkeyP
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    server = LoopbackServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     # Only the test's own 127.0.0.1 receiver is allowed; every other private address is not.
     monkeypatch.setattr(
