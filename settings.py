@@ -92,9 +92,10 @@ REDLINE_SITE_OVERRIDES: dict[str, dict[str, object]] = {}
 # An extraction this much shorter than the last version is a broken page, not an edit.
 REDLINE_MIN_TEXT_RATIO = 0.2
 # Worker processes for extraction (pipeline/pipelines.py ExtractPipeline): "auto" starts two
-# once a crawl has extracted REDLINE_EXTRACT_POOL_AFTER pages; N always N; 0 in the crawl's own process.
+# once examining pages (gate, extraction) has cost a crawl REDLINE_EXTRACT_POOL_AFTER seconds
+# of CPU in its own process; N always N; 0 in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = "auto"
-REDLINE_EXTRACT_POOL_AFTER = 20
+REDLINE_EXTRACT_POOL_AFTER = 0.5
 # Skip extraction when the gate finds the article as the last extraction kept it (pipeline/gate.py).
 REDLINE_GATE = True
 # Fetch private/loopback addresses (tests, the demo, intranets). Also the env

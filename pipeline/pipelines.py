@@ -121,13 +121,16 @@ class ExtractPipeline:
     A page the gate calls unchanged since the last extraction skips extraction
     (pipeline/gate.py; ``REDLINE_GATE``, on by default). Extraction is most of a first crawl's CPU, so it can run in
     worker processes while this one keeps fetching and storing
-    (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) extracts here until
-    the crawl has extracted ``REDLINE_EXTRACT_POOL_AFTER`` pages (20), then
-    starts two workers (none on a one-core machine). Starting workers that
-    import trafilatura costs about a second of CPU each, more than a daemon
-    cycle with a handful of edited articles saves; a first crawl or a big wave
-    of edits gains nearly 2x on two cores. A number starts that many workers
-    at the first extraction; 0 always extracts in the crawl's own process.
+    (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) examines pages here
+    until doing so has cost this crawl ``REDLINE_EXTRACT_POOL_AFTER`` seconds of
+    CPU (0.5), then starts two workers (none on a one-core machine). Starting
+    them costs about that much CPU and half a second before the first answer,
+    more than a daemon cycle of gated rechecks (about a millisecond each) or a
+    handful of edited articles saves; a first crawl, a big wave of edits or of
+    pages the gate cannot place gains nearly 2x on two cores. Counting CPU, not
+    pages, is what tells those apart: an extraction costs 10-40 ms, a gate check
+    1-3. A number starts that many workers at the first page; 0 always examines
+    in the crawl's own process.
     """
 
     def __init__(
@@ -135,7 +138,7 @@ class ExtractPipeline:
         overrides: dict[str, Any],
         processes: int | None,
         keys: bool,
-        after: int,
+        after: float,
         db_url: str | None = None,
     ):
         self.setting_overrides = overrides
@@ -143,8 +146,8 @@ class ExtractPipeline:
         self.db_url = db_url
         self.keys = keys
         self.processes = processes  # None: auto
-        self.after = after
-        self.extractions = 0
+        self.after = after  # seconds of examine's CPU in this process before "auto" starts workers
+        self.examined_cpu = 0.0
         self.pool: ProcessPoolExecutor | None = None
         self.decided = False
 
@@ -158,7 +161,9 @@ class ExtractPipeline:
             setting(settings, "REDLINE_SITE_OVERRIDES", settings.getdict),
             None if processes == "auto" else int(processes),
             setting(settings, "REDLINE_GATE", settings.getbool),
-            setting(settings, "REDLINE_EXTRACT_POOL_AFTER", settings.getint, lambda n: n >= 0, "a number of pages"),
+            setting(
+                settings, "REDLINE_EXTRACT_POOL_AFTER", settings.getfloat, lambda s: s >= 0, "seconds of CPU, 0 or more"
+            ),
             settings.get("REDLINE_DB"),
         )
 
@@ -177,13 +182,12 @@ class ExtractPipeline:
         """How many workers to start now; None: not decided yet."""
         if self.processes is not None:
             return self.processes
-        if self.extractions <= self.after:
+        if self.examined_cpu <= self.after:
             return None
         return 2 if (os.cpu_count() or 1) > 1 else 0
 
     def _pool(self) -> ProcessPoolExecutor | None:
         """The pool for this page's extraction, or None to extract here."""
-        self.extractions += 1
         if not self.decided and (workers := self._workers()) is not None:
             self.decided = True
             if workers > 0:
@@ -204,7 +208,9 @@ class ExtractPipeline:
             pool = self._pool()
             try:
                 if pool is None:
+                    started = time.thread_time()
                     found = examine(*args)
+                    self.examined_cpu += time.thread_time() - started
                 else:
                     try:
                         found = await asyncio.wrap_future(pool.submit(examine, *args))

@@ -58,10 +58,12 @@ async def _run(pipeline: ExtractPipeline, pages: list[FetchedPage]) -> list[Fetc
 
 @pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
 def test_auto_extracts_here_first_then_in_workers_with_the_same_results() -> None:
-    pipeline = ExtractPipeline({}, None, True, 3)
+    pipeline = ExtractPipeline({}, None, True, 3600.0)
     try:
         first = asyncio.run(_run(pipeline, [_page(i, PAGES[i % 2]) for i in range(3)]))
-        assert pipeline.pool is None  # a small cycle never pays for starting workers
+        assert pipeline.pool is None  # a cycle that examines less than the workers cost never starts them
+        assert pipeline.examined_cpu > 0
+        pipeline.after = pipeline.examined_cpu - 1e-9  # as if this crawl had examined that much already
         rest = asyncio.run(_run(pipeline, [_page(i, PAGES[i % 2]) for i in range(3, 7)]))
         assert pipeline.pool is not None
     finally:

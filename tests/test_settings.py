@@ -74,7 +74,7 @@ def test_the_defaults_come_from_settings_py(tmp_path: Path) -> None:
     assert (store.batch_size, store.batch_wait) == (project_settings.REDLINE_STORE_BATCH, 0.05)
     assert (store.rules.min_ratio, store.rules.keep_raw) == (0.2, True)
     extract = _build("extract", tmp_path)
-    assert (extract.processes, extract.keys, extract.after) == (None, True, 20)
+    assert (extract.processes, extract.keys, extract.after) == (None, True, 0.5)
     assert _build("discovery", tmp_path).time_scale == 1.0
 
 
@@ -91,7 +91,7 @@ def test_a_value_given_is_the_value_used(tmp_path: Path) -> None:
     )
     assert (store.batch_size, store.batch_wait, store.rules.min_ratio, store.rules.keep_raw) == (8, 0.5, 0.3, False)
     assert (store.rules.policy.time_scale, store.rules.policy.jitter) == (60.0, 0.0)
-    assert _build("extract", tmp_path, REDLINE_EXTRACT_POOL_AFTER="3", REDLINE_GATE="0").after == 3
+    assert _build("extract", tmp_path, REDLINE_EXTRACT_POOL_AFTER="1.5", REDLINE_GATE="0").after == 1.5
 
 
 def test_a_setting_missing_from_settings_py_says_so() -> None:
