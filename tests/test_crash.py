@@ -35,6 +35,11 @@ def _publish(site: LocalSite, round_: int) -> list[str]:
     return urls
 
 
+def _served(site: LocalSite) -> int:
+    with site.lock:
+        return sum(site.hits.get(f"/story-{i}", 0) for i in range(ARTICLES))
+
+
 def _start_crawl(db_url: str, cwd: Path) -> forkserver.Process:
     cmd = [sys.executable, "-m", "review.cli", "--db", db_url, "crawl", "--all", "-s", "AUTOTHROTTLE_ENABLED=False"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -74,8 +79,14 @@ def test_kill_9_mid_crawl_loses_and_doubles_nothing(tmp_path: Path, site: LocalS
     kills = 0
     for round_ in range(1, ITERATIONS + 1):
         _publish(site, round_)
+        served = _served(site)
         proc = _start_crawl(db_url, tmp_path)
-        time.sleep(rng.uniform(0.8, 4.0))  # somewhere between start-up and the last page
+        # After a random number of this round's pages, wherever the crawl then is
+        # (fetching, extracting, storing): a kill timed by the clock missed fast crawls.
+        wanted = served + rng.randint(1, ARTICLES - 1)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and _served(site) < wanted and time.monotonic() < deadline:
+            time.sleep(0.005)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
