@@ -95,7 +95,13 @@ class Daemon:
         self.policy = RecheckPolicy.from_mapping(options.recheck, time_scale=scale)
         settings = build_settings(
             self.db_url,
-            {"REDLINE_TIME_SCALE": scale, "REDLINE_RECHECK": options.recheck, **options.settings},
+            {
+                "REDLINE_TIME_SCALE": scale,
+                "REDLINE_RECHECK": options.recheck,
+                # Every cycle is a crawl: its extraction workers serve the next one (pipeline/workers.py).
+                "REDLINE_EXTRACT_KEEP_WORKERS": True,
+                **options.settings,
+            },
         )
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
         self.runner = AsyncCrawlerRunner(settings)
@@ -392,6 +398,9 @@ def run_daemon(options: DaemonOptions) -> int:
 
     reactor.callWhenRunning(begin)
     reactor.run(installSignalHandlers=False)
+    from pipeline.workers import KEPT
+
+    KEPT.drop()  # the extraction workers the cycles kept
     return daemon.exit_code
 
 

@@ -96,6 +96,9 @@ REDLINE_MIN_TEXT_RATIO = 0.2
 # of CPU in its own process; N always N; 0 in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = "auto"
 REDLINE_EXTRACT_POOL_AFTER = 0.5
+# Leave the workers running when a crawl ends, for the process's next crawl (the daemon sets it:
+# its every cycle is a crawl; pipeline/workers.py).
+REDLINE_EXTRACT_KEEP_WORKERS = False
 # Skip extraction when the gate finds the article as the last extraction kept it (pipeline/gate.py).
 REDLINE_GATE = True
 # Fetch private/loopback addresses (tests, the demo, intranets). Also the env

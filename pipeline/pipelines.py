@@ -12,10 +12,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-import multiprocessing
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +36,8 @@ from pipeline.overrides import OverrideTable
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
+from pipeline.workers import KEPT
+from pipeline.workers import start as start_workers
 from storage import queries, record, versiontext
 from storage.db import open_database, session_scope, transaction
 from storage.models import CheckOutcome, utcnow
@@ -73,48 +72,6 @@ def setting(
     return value
 
 
-def _leave_with(crawl: int) -> None:
-    """Extraction worker initializer: exit once the crawl process (pid ``crawl``) is gone.
-
-    A crawl killed with SIGKILL (or by the OOM killer) cannot shut its pool
-    down, and its idle workers would wait on their queue for ever. A worker's
-    parent is the crawl (spawn) or the fork server, which outlives the crawl as
-    long as a worker holds the fd it watches (forkserver): so the worker
-    watches the crawl's pid itself, and its own parent.
-    Ctrl-C reaches the whole process group: the crawl stops its workers itself
-    (close_spider), so they ignore it rather than each print a traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def crawl_alive() -> bool:
-        try:
-            os.kill(crawl, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # a pid reused by another user's process: ours is gone
-            return False
-        return True
-
-    def watch() -> None:
-        while os.getppid() == parent and crawl_alive():
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="redline-parent-watch", daemon=True).start()
-
-
-def worker_context() -> multiprocessing.context.BaseContext:
-    """How extraction workers start. Not fork: the crawl process runs a reactor
-    and database pools. A fork server (where the platform has one) imports
-    extraction once and forks every worker from it; spawn imports it again in
-    each worker (about 0.6 s of CPU apiece, on the core the workers share)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([examine.__module__])
-    return context
-
-
 class ExtractPipeline:
     """Runs the article extractor on every new 200 response.
 
@@ -130,7 +87,9 @@ class ExtractPipeline:
     pages the gate cannot place gains nearly 2x on two cores. Counting CPU, not
     pages, is what tells those apart: an extraction costs 10-40 ms, a gate check
     1-3. A number starts that many workers at the first page; 0 always examines
-    in the crawl's own process.
+    in the crawl's own process. With ``REDLINE_EXTRACT_KEEP_WORKERS`` (the
+    daemon's) the workers outlive the crawl and the process's next crawl uses
+    them from its first page (pipeline/workers.py).
     """
 
     def __init__(
@@ -140,6 +99,7 @@ class ExtractPipeline:
         keys: bool,
         after: float,
         db_url: str | None = None,
+        keep: bool = False,
     ):
         self.setting_overrides = overrides
         self.overrides = OverrideTable(setting=overrides)
@@ -148,6 +108,7 @@ class ExtractPipeline:
         self.processes = processes  # None: auto
         self.after = after  # seconds of examine's CPU in this process before "auto" starts workers
         self.examined_cpu = 0.0
+        self.keep = keep  # leave the workers running for this process's next crawl
         self.pool: ProcessPoolExecutor | None = None
         self.decided = False
 
@@ -165,6 +126,7 @@ class ExtractPipeline:
                 settings, "REDLINE_EXTRACT_POOL_AFTER", settings.getfloat, lambda s: s >= 0, "seconds of CPU, 0 or more"
             ),
             settings.get("REDLINE_DB"),
+            setting(settings, "REDLINE_EXTRACT_KEEP_WORKERS", settings.getbool),
         )
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -188,16 +150,15 @@ class ExtractPipeline:
 
     def _pool(self) -> ProcessPoolExecutor | None:
         """The pool for this page's extraction, or None to extract here."""
-        if not self.decided and (workers := self._workers()) is not None:
+        if self.decided:
+            return self.pool
+        if self.keep and KEPT.pool is not None and self.processes != 0:
+            self.decided = True  # warm from an earlier crawl of this process
+            self.pool = KEPT.pool
+        elif (workers := self._workers()) is not None:
             self.decided = True
             if workers > 0:
-                logger.info("extracting in %d worker processes", workers)
-                self.pool = ProcessPoolExecutor(
-                    workers,
-                    mp_context=worker_context(),
-                    initializer=_leave_with,
-                    initargs=(os.getpid(),),
-                )
+                self.pool = KEPT.get(workers) if self.keep else start_workers(workers)
         return self.pool
 
     async def process_item(self, item: Any) -> Any:
@@ -212,14 +173,7 @@ class ExtractPipeline:
                     found = examine(*args)
                     self.examined_cpu += time.thread_time() - started
                 else:
-                    try:
-                        found = await asyncio.wrap_future(pool.submit(examine, *args))
-                    except BrokenProcessPool:
-                        # A worker died (killed, out of memory): the rest of the crawl
-                        # extracts here, and this page is not lost.
-                        logger.warning("an extraction worker died; extracting in the crawl's process from now on")
-                        self._drop_pool()
-                        found = examine(*args)
+                    found = await self._in_pool(pool, args)
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
             else:
@@ -228,13 +182,33 @@ class ExtractPipeline:
                     item.hint = jsshell.HINT
         return item
 
+    async def _in_pool(self, pool: ProcessPoolExecutor, args: tuple[Any, ...]) -> Any:
+        """examine(*args) in a worker. A worker that died (killed, out of memory)
+        loses no page: this one and the rest of the crawl are examined here."""
+        try:
+            future = pool.submit(examine, *args)
+        except RuntimeError:  # broken, or shut down by another crawl of this process that lost a worker
+            logger.warning("the extraction workers are gone; extracting in the crawl's process from now on")
+        else:
+            try:
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool:
+                logger.warning("an extraction worker died; extracting in the crawl's process from now on")
+        self._drop_pool()
+        return examine(*args)
+
     def _drop_pool(self) -> None:
         pool, self.pool = self.pool, None
-        if pool is not None:
+        if pool is not None and pool is KEPT.pool:
+            KEPT.drop()
+        elif pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        self._drop_pool()
+        if self.keep and self.pool is not None and self.pool is KEPT.pool:
+            self.pool = None  # the process's next crawl starts with them
+        else:
+            self._drop_pool()
 
 
 def fold_sitewide_lines(session: Session, since: dt.datetime) -> int:

@@ -78,7 +78,17 @@ def test_daemon_catches_a_revision_serves_metrics_alerts_and_stops_on_sigterm(
     rules = tmp_path / "alerts.toml"
     rules.write_text(f'[[rule]]\nname = "tolls"\nkinds = ["number"]\ntargets = ["{receiver.url}"]\n')
     # 15-minute rechecks at 600x: every 1.5 s.
-    args = ("--time-scale", "600", "--metrics-port", str(port), "--alerts", str(rules))
+    # One extraction worker from the first page: the cycles share it (REDLINE_EXTRACT_KEEP_WORKERS).
+    args = (
+        "--time-scale",
+        "600",
+        "--metrics-port",
+        str(port),
+        "--alerts",
+        str(rules),
+        "-s",
+        "REDLINE_EXTRACT_PROCESSES=1",
+    )
     daemon = _daemon(redline.db_url, tmp_path, *args)
     try:
         _wait(lambda: all(_versions(redline, u) == 1 for u in urls), 60, "first versions")
@@ -101,6 +111,8 @@ def test_daemon_catches_a_revision_serves_metrics_alerts_and_stops_on_sigterm(
     assert code == 0, log[-3000:]
     assert seconds < 30
     assert "Traceback" not in log, log[-3000:]
+    # The first versions and the revision were extracted in different cycles, by the one worker.
+    assert log.count("extracting in 1 worker processes") == 1, log[-3000:]
     change = redline.json("changes", "--kind", "number")[0]
     assert (change["old_value"], change["new_value"]) == (20000.0, 20057.0)
     assert redline.json("status")["daemon"]["status"] == "stopped"

@@ -20,7 +20,8 @@ from scrapy.settings import Settings
 
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
-from pipeline.pipelines import ExtractPipeline, worker_context
+from pipeline.pipelines import ExtractPipeline
+from pipeline.workers import KEPT, worker_context
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
@@ -95,7 +96,7 @@ def test_a_dead_worker_loses_no_page() -> None:
 
 KILLED_CRAWL = """
 import asyncio, os, signal, sys
-from pipeline.pipelines import ExtractPipeline, worker_context
+from pipeline.pipelines import ExtractPipeline
 from tests.test_extract_pool import PAGES, _page
 pipeline = ExtractPipeline({}, 2, True, 20)
 asyncio.run(pipeline.process_item(_page(1, PAGES[0])))
@@ -168,3 +169,41 @@ def test_workers_fork_from_a_server_that_imported_extraction() -> None:
     if "forkserver" in multiprocessing.get_all_start_methods():
         assert worker_context().get_start_method() == "forkserver"
         assert parent != os.getpid()  # the fork server's child, not a fresh interpreter of ours
+
+
+@pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
+def test_kept_workers_serve_the_next_crawl_of_the_process() -> None:
+    """REDLINE_EXTRACT_KEEP_WORKERS (the daemon's): the workers a crawl started
+    outlive it, and the next crawl sends its first page to them."""
+    first = ExtractPipeline({}, None, True, 0.0, keep=True)
+    try:
+        asyncio.run(_run(first, [_page(1, PAGES[0])]))
+        assert first.pool is None  # the first page: no CPU spent yet
+        asyncio.run(_run(first, [_page(2, PAGES[1])]))
+        assert first.pool is not None and first.pool is KEPT.pool
+        workers = set(KEPT.pool._processes)
+        first.close_spider()
+        assert KEPT.pool is not None and set(KEPT.pool._processes) == workers  # still running
+
+        again = ExtractPipeline({}, None, True, 3600.0, keep=True)
+        (page,) = asyncio.run(_run(again, [_page(3, PAGES[0])]))
+        assert again.pool is KEPT.pool and set(KEPT.pool._processes) == workers
+        assert page.extracted == extract(PAGES[0], page.url)
+        again.close_spider()
+
+        alone = ExtractPipeline({}, 0, True, 0.0, keep=True)  # 0 still means in this process
+        asyncio.run(_run(alone, [_page(4, PAGES[1])]))
+        assert alone.pool is None
+    finally:
+        KEPT.drop()
+    assert KEPT.pool is None
+
+
+def test_without_keep_a_crawl_leaves_no_workers() -> None:
+    pipeline = ExtractPipeline({}, 1, True, 0.0)
+    try:
+        asyncio.run(_run(pipeline, [_page(1, PAGES[0])]))
+        assert pipeline.pool is not None and pipeline.pool is not KEPT.pool
+    finally:
+        pipeline.close_spider()
+    assert pipeline.pool is None and KEPT.pool is None

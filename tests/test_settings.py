@@ -54,6 +54,7 @@ BAD = [
     ("extract", "REDLINE_EXTRACT_PROCESSES", "two"),
     ("extract", "REDLINE_EXTRACT_POOL_AFTER", "soon"),
     ("extract", "REDLINE_GATE", "perhaps"),
+    ("extract", "REDLINE_EXTRACT_KEEP_WORKERS", "perhaps"),
     ("extract", "REDLINE_SITE_OVERRIDES", "{not json"),
     ("discovery", "REDLINE_TIME_SCALE", "fast"),
     ("safety", "REDLINE_ALLOW_PRIVATE", "perhaps"),
@@ -74,7 +75,7 @@ def test_the_defaults_come_from_settings_py(tmp_path: Path) -> None:
     assert (store.batch_size, store.batch_wait) == (project_settings.REDLINE_STORE_BATCH, 0.05)
     assert (store.rules.min_ratio, store.rules.keep_raw) == (0.2, True)
     extract = _build("extract", tmp_path)
-    assert (extract.processes, extract.keys, extract.after) == (None, True, 0.5)
+    assert (extract.processes, extract.keys, extract.after, extract.keep) == (None, True, 0.5, False)
     assert _build("discovery", tmp_path).time_scale == 1.0
 
 
@@ -92,6 +93,7 @@ def test_a_value_given_is_the_value_used(tmp_path: Path) -> None:
     assert (store.batch_size, store.batch_wait, store.rules.min_ratio, store.rules.keep_raw) == (8, 0.5, 0.3, False)
     assert (store.rules.policy.time_scale, store.rules.policy.jitter) == (60.0, 0.0)
     assert _build("extract", tmp_path, REDLINE_EXTRACT_POOL_AFTER="1.5", REDLINE_GATE="0").after == 1.5
+    assert _build("extract", tmp_path, REDLINE_EXTRACT_KEEP_WORKERS="1").keep is True
 
 
 def test_a_setting_missing_from_settings_py_says_so() -> None:
