@@ -187,7 +187,8 @@ def test_kept_workers_serve_the_next_crawl_of_the_process() -> None:
 
         again = ExtractPipeline({}, None, True, 3600.0, keep=True)
         (page,) = asyncio.run(_run(again, [_page(3, PAGES[0])]))
-        assert again.pool is KEPT.pool and set(KEPT.pool._processes) == workers
+        # The same pool, its first workers still there (it starts its second one when a page needs it).
+        assert again.pool is KEPT.pool and workers <= set(KEPT.pool._processes)
         assert page.extracted == extract(PAGES[0], page.url)
         again.close_spider()
 
