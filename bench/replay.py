@@ -3,9 +3,12 @@
     python bench/replay.py [--articles N] [--etags half|none|all]
 
 Serves ../shared/realrevisions one capture step at a time on loopback
-(bench/realrevisions.py) and crawls every step twice, in the same run: raw
-Scrapy (fetch, no processing) and redline with its default settings (a fresh
-SQLite database at the first step, then the recheck of every tracked article).
+(bench/realrevisions.py) and crawls every step three times, in the same run:
+raw Scrapy (fetch, no processing); redline with its default settings, a
+``redline crawl`` process per step (a fresh SQLite database at the first step,
+then the recheck of every tracked article); and redline as the daemon runs its
+cycles, one process that crawls every step (its own database; extraction
+workers kept between crawls, as ``redline run`` keeps them).
 By default every other article's server answers conditional requests (ETag,
 304), the others never do, so both cheap paths show.
 
@@ -79,9 +82,6 @@ class _TimedPool:
 
         inner.add_done_callback(done)
         return outer
-
-    def shutdown(self, *a: Any, **kw: Any) -> None:
-        self.pool.shutdown(*a, **kw)
 
 
 CPU: dict[str, float] = {}  # url -> extraction CPU of its last examine

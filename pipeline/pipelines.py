@@ -197,15 +197,19 @@ class ExtractPipeline:
         self._drop_pool()
         return examine(*args)
 
+    def _kept(self) -> bool:
+        """Whether this crawl's workers are the ones its process keeps."""
+        return self.pool is not None and self.pool is KEPT.pool
+
     def _drop_pool(self) -> None:
-        pool, self.pool = self.pool, None
-        if pool is not None and pool is KEPT.pool:
+        if self._kept():
             KEPT.drop()
-        elif pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        elif self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self.keep and self.pool is not None and self.pool is KEPT.pool:
+        if self._kept():
             self.pool = None  # the process's next crawl starts with them
         else:
             self._drop_pool()
