@@ -39,7 +39,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract import HEADINGS, INLINE_TAGS, LINK_BLOCK_TAGS, Extracted, meta_fallback
-from pipeline.pagefacts import BYLINE_METAS, DATE_METAS, SURFACE_METAS, Metas, ld_article_of
+from pipeline.pagefacts import BYLINE_MAX, BYLINE_METAS, DATE_METAS, SURFACE_METAS, Metas, ld_article_of
 
 PREFIX = "g1"
 NO_KEY = "-"  # stored for a page the gate could not place: the next fetch is extracted (and learned) again
@@ -240,12 +240,73 @@ def facts_of(found: dict[str, list[LexborNode]], bylines: list[LexborNode]) -> l
     return [
         declared,
         [_spaces(ld.get(k)) for k in ("headline", "author", "datePublished", "dateModified")],
-        [_spaces(n.text()) for n in found["title"]],
-        [_spaces(n.text()) for n in found["h1"]],
+        _head_titles(found["title"]),
+        [_spaces(n.text()) for n in found["h1"][:1]],  # extraction reads the first h1 only
         [n.attributes.get("href") for n in found["link"]],
-        # Every byline source is read (a visible line may name more people than the meta).
-        [_spaces(n.attributes.get("content") or n.text()) for n in bylines],
+        _byline_nodes_read(bylines),
     ]
+
+
+def _head_titles(titles: list[LexborNode]) -> list[str]:
+    """The titles up to the first in <head>, which extraction reads (an <svg>'s
+    title in the body, "Facebook icon", is not a headline; sharing bars reorder them)."""
+    out = []
+    for node in titles:
+        out.append(_spaces(node.text()))
+        if node.parent is not None and node.parent.tag == "head":
+            break
+    return out
+
+
+# pipeline.pagefacts._byline_node tries four queries in turn and takes the
+# first node, outside <aside> and <nav>, whose text is shorter than
+# BYLINE_MAX; the same, in the gate's view of the tree (selectolax):
+def _byline_query(n: int, attrs: dict[str, str | None]) -> bool:
+    """Whether an element with ``attrs`` matches pagefacts' ``n``-th byline query."""
+    cls = attrs.get("class") or ""
+    if n == 0:
+        return attrs.get("rel") == "author"
+    if n == 1:
+        return attrs.get("itemprop") == "author"
+    if n == 2:
+        return "byline" in cls.split()
+    return "byline" in cls or "author-name" in cls
+
+
+# Lengths near the limit are read with a margin (the two parsers may space a
+# line differently): such a node's text is hashed and the next one read too.
+_SURELY_SHORT, _SURELY_LONG = BYLINE_MAX - 20, BYLINE_MAX + 30
+
+
+def _byline_nodes_read(nodes: list[LexborNode]) -> list[Any]:
+    """What of the byline candidates ``nodes`` (document order) extraction can
+    read: per query, the texts of the nodes it could take, up to one it surely
+    takes. Nodes it skips (in a rail, empty, surely too long) and nodes after
+    that one are never read, so a sharing bar beside the byline, reordered, or
+    an empty author link moving, does not close the gate; a skipped node that
+    becomes one it could take does."""
+    out: list[Any] = []
+    for n in range(4):
+        for node in nodes:
+            attrs = node.attributes
+            if not _byline_query(n, attrs) or _in_rail(node):
+                continue
+            text = _spaces(attrs.get("content") or node.text())
+            if not text or len(text) >= _SURELY_LONG:
+                continue
+            out.append((n, text))
+            if len(text) < _SURELY_SHORT:
+                return out
+    return out
+
+
+def _in_rail(node: LexborNode) -> bool:
+    up = node.parent
+    while up is not None:
+        if up.tag in ("aside", "nav"):
+            return True
+        up = up.parent
+    return False
 
 
 _FACT_METAS = frozenset({*SURFACE_METAS, *BYLINE_METAS, *DATE_METAS, "og:url", "og:site_name"})

@@ -96,6 +96,7 @@ def _ld_author(ld: dict[str, Any]) -> str | None:
     return ", ".join(clean) or None
 
 
+BYLINE_MAX = 120  # characters: a longer "byline" node is a whole box (share bar, bio)
 _BYLINE_NODES = (
     '//*[@rel="author"]',
     '//*[@itemprop="author"]',
@@ -144,7 +145,7 @@ def _byline_node(tree: _Element) -> str | None:
             if any(a.tag in ("aside", "nav") for a in node.iterancestors()):
                 continue  # an author in a rail of other stories
             text = normalise_line(node.get("content") or node.text_content())
-            if text and len(text) < 120:
+            if text and len(text) < BYLINE_MAX:
                 return text
     return None
 
