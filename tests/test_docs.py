@@ -6,6 +6,7 @@ only the database then run for real, in the test process, against one
 newsroom database built once (tests/reviewdata.py, plus a third version of
 the truce story), and must exit 0 without a traceback. Commands that would
 fetch from the internet or never return (`NETWORK` below) are parsed only.
+A block fenced as ```` ```text ```` is output pasted as printed, not commands.
 
 The database also tracks the README's example article (the truce story
 stored under https://example.org/news/truce-talks, three versions).
@@ -98,10 +99,12 @@ def shown_commands() -> list[Shown]:
     for doc in DOCS:
         text = doc.read_text(encoding="utf-8")
         name = doc.relative_to(ROOT)
-        blocks = list(re.finditer(r"^```[^\n]*\n(.*?)^```", text, re.MULTILINE | re.DOTALL))
+        blocks = list(re.finditer(r"^```([^\n]*)\n(.*?)^```", text, re.MULTILINE | re.DOTALL))
         for block in blocks:
-            start = text.count("\n", 0, block.start(1)) + 1
-            lines = block.group(1).split("\n")
+            if block.group(1).strip() == "text":
+                continue  # a program's output pasted as printed ("redline crawl  5223 pages ..."), not commands
+            start = text.count("\n", 0, block.start(2)) + 1
+            lines = block.group(2).split("\n")
             i = 0
             while i < len(lines):
                 line, at = lines[i], start + i
