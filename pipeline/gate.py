@@ -14,8 +14,8 @@ summarised by what the extraction kept:
 - every other text-bearing path in the container, as a set: a rail may rotate
   its stories, but a block on a path never seen there before (an editor's
   note, a new box) is new structure, and doubt;
-- everything extraction reads outside the body: headline surfaces, author
-  declarations, dates, canonical URL; and when the extraction needed
+- everything extraction reads outside the body (pipeline/gatefacts.py):
+  headline surfaces, author declarations, dates, canonical URL; and when the extraction needed
   trafilatura's metadata pass (no declared headline or date), that pass again.
 
 The fingerprint of those is stored as the article's key. The next fetch
@@ -39,7 +39,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract import HEADINGS, INLINE_TAGS, LINK_BLOCK_TAGS, Extracted, meta_fallback
-from pipeline.pagefacts import BYLINE_MAX, BYLINE_METAS, DATE_METAS, SURFACE_METAS, Metas, ld_article_of
+from pipeline.gatefacts import read_facts
 
 PREFIX = "g1"
 NO_KEY = "-"  # stored for a page the gate could not place: the next fetch is extracted (and learned) again
@@ -206,117 +206,6 @@ def _short(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
-# The elements _facts reads, found in one walk of the tree: each tag below
-# matches one selector only, so the tag says which list a node belongs to, and
-# every list stays in document order (tests/test_gate.py compares both ways).
-_FACT_NODES = 'meta, script[type="application/ld+json"], title, h1, link[rel="canonical"]'
-_BYLINES = '[rel="author"], [itemprop="author"], [class*="byline"], [class*="author-name"]'
-
-
-def _facts(tree: LexborHTMLParser) -> list[Any]:
-    """Everything pipeline.extract.page_facts reads, as lexbor sees it."""
-    found: dict[str, list[LexborNode]] = {"meta": [], "script": [], "title": [], "h1": [], "link": []}
-    for node in tree.css(_FACT_NODES):
-        found[str(node.tag)].append(node)
-    return facts_of(found, tree.css(_BYLINES))
-
-
-def facts_of(found: dict[str, list[LexborNode]], bylines: list[LexborNode]) -> list[Any]:
-    """The facts of the nodes :func:`_facts` found, by tag, in document order."""
-    metas: Metas = {}
-    for node in found["meta"]:
-        attrs = node.attributes
-        content = attrs.get("content")
-        if content is None:
-            continue
-        for attr in ("property", "name", "itemprop"):
-            value = attrs.get(attr)
-            if value is not None:
-                metas.setdefault((attr, value), content)
-    # Extraction collapses the spaces of every fact but the site name (compared
-    # as declared) and the canonical URL (only stripped).
-    declared = sorted((k, v if k[1] in _RAW_METAS else _spaces(v)) for k, v in metas.items() if k[1] in _FACT_METAS)
-    ld = ld_article_of(node.text() for node in found["script"])
-    return [
-        declared,
-        [_spaces(ld.get(k)) for k in ("headline", "author", "datePublished", "dateModified")],
-        _head_titles(found["title"]),
-        [_spaces(n.text()) for n in found["h1"][:1]],  # extraction reads the first h1 only
-        [n.attributes.get("href") for n in found["link"]],
-        _byline_nodes_read(bylines),
-    ]
-
-
-def _head_titles(titles: list[LexborNode]) -> list[str]:
-    """The titles up to the first in <head>, which extraction reads (an <svg>'s
-    title in the body, "Facebook icon", is not a headline; sharing bars reorder them)."""
-    out = []
-    for node in titles:
-        out.append(_spaces(node.text()))
-        if node.parent is not None and node.parent.tag == "head":
-            break
-    return out
-
-
-# pipeline.pagefacts._byline_node tries four queries in turn and takes the
-# first node, outside <aside> and <nav>, whose text is shorter than
-# BYLINE_MAX; the same, in the gate's view of the tree (selectolax):
-def _byline_query(n: int, attrs: dict[str, str | None]) -> bool:
-    """Whether an element with ``attrs`` matches pagefacts' ``n``-th byline query."""
-    cls = attrs.get("class") or ""
-    if n == 0:
-        return attrs.get("rel") == "author"
-    if n == 1:
-        return attrs.get("itemprop") == "author"
-    if n == 2:
-        return "byline" in cls.split()
-    return "byline" in cls or "author-name" in cls
-
-
-# Lengths near the limit are read with a margin (the two parsers may space a
-# line differently): such a node's text is hashed and the next one read too.
-_SURELY_SHORT, _SURELY_LONG = BYLINE_MAX - 20, BYLINE_MAX + 30
-
-
-def _byline_nodes_read(nodes: list[LexborNode]) -> list[Any]:
-    """What of the byline candidates ``nodes`` (document order) extraction can
-    read: per query, the texts of the nodes it could take, up to one it surely
-    takes. Nodes it skips (in a rail, empty, surely too long) and nodes after
-    that one are never read, so a sharing bar beside the byline, reordered, or
-    an empty author link moving, does not close the gate; a skipped node that
-    becomes one it could take does."""
-    out: list[Any] = []
-    for n in range(4):
-        for node in nodes:
-            attrs = node.attributes
-            if not _byline_query(n, attrs) or _in_rail(node):
-                continue
-            text = _spaces(attrs.get("content") or node.text())
-            if not text or len(text) >= _SURELY_LONG:
-                continue
-            out.append((n, text))
-            if len(text) < _SURELY_SHORT:
-                return out
-    return out
-
-
-def _in_rail(node: LexborNode) -> bool:
-    up = node.parent
-    while up is not None:
-        if up.tag in ("aside", "nav"):
-            return True
-        up = up.parent
-    return False
-
-
-_FACT_METAS = frozenset({*SURFACE_METAS, *BYLINE_METAS, *DATE_METAS, "og:url", "og:site_name"})
-_RAW_METAS = frozenset({"og:url", "og:site_name"})
-
-
-def _spaces(value: Any) -> Any:
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
 def _fingerprint(facts: list[Any], kept: Iterable[tuple[str, str]], others: Iterable[str], extra: Any) -> str:
     h = hashlib.sha1(json.dumps([facts, extra], ensure_ascii=False, default=str).encode("utf-8"))
     for path, text in kept:
@@ -348,7 +237,7 @@ def _summary(tree: LexborHTMLParser, blocks: list[_Block], kept_paths: set[str],
             kept.append((block.path, text))
         else:
             others.append(block.path)
-    return _fingerprint(_facts(tree), kept, others, extra)
+    return _fingerprint(read_facts(tree), kept, others, extra)
 
 
 def _kept_form(block: str) -> str:

@@ -105,7 +105,7 @@ _BYLINE_NODES = (
 )
 
 
-# The <meta> names page_facts reads (pipeline/gate.py hashes exactly these).
+# The <meta> names page_facts reads (pipeline/gatefacts.py hashes exactly these).
 BYLINE_METAS = ("author", "article:author", "parsely-author", "sailthru.author")
 SURFACE_METAS = ("og:title", "twitter:title")
 PUBLISHED_METAS = ("article:published_time", "datePublished", "pubdate")

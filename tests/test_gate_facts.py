@@ -1,4 +1,4 @@
-"""The gate's page facts (pipeline/gate.py ``_facts``) are read in two walks
+"""The gate's page facts (pipeline/gatefacts.py ``read_facts``) are read in two walks
 of the tree; they are what one query per list finds (the reference below: how
 the gate's earlier code found the nodes, read by the same ``facts_of``), on a
 synthetic page here and on every churn and edit variant of the real pages in
@@ -12,7 +12,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from pipeline import gate
+from pipeline import gate, gatefacts
 from pipeline.extract import extract
 from tests.articles import TRUCE_V1, article_page
 
@@ -28,12 +28,12 @@ def _facts_one_query_per_list(tree: LexborHTMLParser) -> list[Any]:
     }
     found = {tag: tree.css(query) for tag, query in queries.items()}
     bylines = tree.css('[rel="author"], [itemprop="author"], [class*="byline"], [class*="author-name"]')
-    return gate.facts_of(found, bylines)
+    return gatefacts.facts_of(found, bylines)
 
 
 def same_facts(html: str) -> bool:
     tree = LexborHTMLParser(html)
-    return gate._facts(tree) == _facts_one_query_per_list(tree)
+    return gatefacts.read_facts(tree) == _facts_one_query_per_list(tree)
 
 
 def test_facts_of_a_synthetic_page_with_every_kind_of_fact() -> None:
