@@ -15,8 +15,9 @@ summarised by what the extraction kept:
   its stories, but a block on a path never seen there before (an editor's
   note, a new box) is new structure, and doubt;
 - everything extraction reads outside the body (pipeline/gatefacts.py):
-  headline surfaces, author declarations, dates, canonical URL; and when the extraction needed
-  trafilatura's metadata pass (no declared headline or date), that pass again.
+  headline surfaces, author declarations, dates, canonical URL; and when
+  the extraction needed trafilatura's metadata pass (no declared headline
+  or date), that pass again.
 
 The fingerprint of those is stored as the article's key. The next fetch
 parses the page, computes the same fingerprint and calls the page

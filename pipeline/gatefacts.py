@@ -94,12 +94,15 @@ def _byline_nodes_read(nodes: list[LexborNode]) -> list[Any]:
     an empty author link moving, does not close the gate; a skipped node that
     becomes one it could take does."""
     out: list[Any] = []
+    candidates = [(node, node.attributes) for node in nodes]  # selectolax builds the dict on each access
+    texts: dict[int, str | None] = {}  # a node matches several queries: its text, or None in a rail, once
     for n in range(4):
-        for node in nodes:
-            attrs = node.attributes
-            if not _byline_query(n, attrs) or _in_rail(node):
+        for node, attrs in candidates:
+            if not _byline_query(n, attrs):
                 continue
-            text = _spaces(attrs.get("content") or node.text())
+            if node.mem_id not in texts:
+                texts[node.mem_id] = None if _in_rail(node) else _spaces(attrs.get("content") or node.text())
+            text = texts[node.mem_id]
             if not text or len(text) >= _SURELY_LONG:
                 continue
             out.append((n, text))
