@@ -9,7 +9,8 @@ one before (a figure revised, a word changed, a sentence added), stored through
 crawl stores them. Figures: stored text bytes per version (full copies, deltas
 and the 40-byte hash that verifies every rebuild) against zlib level 9 of each
 full text (target ≤ 0.1×); and the time to read any one version back in a fresh
-session (target ≤ 5 ms).
+session (target p95 ≤ 1 ms, max ≤ 3 ms), after one read that compiles the statements (its time
+is printed on its own line).
 
 Then the raw page: each page (the real pages' bytes as saved, else generated
 ones) is stored as a crawl stores it, as WARC records (storage/warc.py: the
@@ -204,6 +205,12 @@ def main() -> None:
         zlib_bytes = sum(len(zlib.compress(t.encode("utf-8"), 9)) for h in histories for t in h)
         per_version, zlib_per_version = stored / count, zlib_bytes / count
 
+        # The process's first read compiles its two statements (SQLAlchemy caches
+        # them): reported on its own, as query_scale.py warms before it times.
+        with session_scope(url) as session:
+            started = time.perf_counter()
+            assert queries.get_version(session, ids[0], 1) is not None
+            first_ms = (time.perf_counter() - started) * 1000
         read_ms = []
         for article_id, history in zip(ids, histories, strict=True):
             for seq in rng.sample(range(1, len(history) + 1), 8):
@@ -222,8 +229,9 @@ def main() -> None:
     print(f"  write                    {write_ms:8.2f} ms per version (one transaction each)")
     print(
         f"  read one version         median {percentile(read_ms, 50):.2f} ms, p95 {percentile(read_ms, 95):.2f} ms, "
-        f"max {max(read_ms):.2f} ms (target ≤ 5 ms)"
+        f"max {max(read_ms):.2f} ms (target p95 ≤ 1 ms, max ≤ 3 ms)"
     )
+    print(f"  the process's first read {first_ms:8.2f} ms (compiles the statements; not in the figures above)")
     pages, raw_before, raw_after, raw_before_ms, raw_after_ms = raw
     print(f"raw page, {pages} pages ({'real' if (REALPAGES / 'ground-truth.json').exists() else 'generated'}):")
     print(f"  before: versions.raw_html_z  {raw_before:8.0f} bytes per version, {raw_before_ms:.2f} ms (zlib -3)")
@@ -251,8 +259,8 @@ def main() -> None:
             "2 storage",
             "read any version (p95 / max)",
             f"{percentile(read_ms, 95):.2f} / {max(read_ms):.2f} ms",
-            "≤ 5 ms",
-            max(read_ms) <= 5,  # "any version": the slowest one counts
+            "≤ 1 / 3 ms",
+            percentile(read_ms, 95) <= 1 and max(read_ms) <= 3,  # "any version": the slowest one counts
         ),
     )
 

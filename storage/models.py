@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
@@ -206,22 +207,29 @@ def load_texts(session: Session, versions: Sequence[Version], problems: list[str
                 problems.append(f"{name}: {one}")
 
 
+_CHAIN_ROWS = (
+    select(Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
+    .where(
+        Version.article_id == bindparam("article"),
+        Version.seq >= bindparam("low"),
+        Version.seq <= bindparam("high"),
+    )
+    .order_by(Version.seq)
+)
+
+
 def _load_texts(session: Session, versions: Sequence[Version]) -> None:
     todo = sorted((v for v in versions if "_text" not in v.__dict__), key=lambda v: v.seq)
     if not todo:
         return
     known = {v.seq: v.stored_text() for v in versions}
     if any(v.text_z is None for v in todo):
+        # Every chain from these versions ends at the first keyframe above the newest of them, or sooner.
         rows = session.execute(
-            select(Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
-            .where(
-                Version.article_id == todo[0].article_id,
-                Version.seq >= todo[0].seq,
-                Version.seq <= todo[-1].seq + versiontext.KEYFRAME_EVERY,
-            )
-            .order_by(Version.seq)
+            _CHAIN_ROWS,
+            {"article": todo[0].article_id, "low": todo[0].seq, "high": versiontext.next_keyframe(todo[-1].seq)},
         )
-        known = {row.seq: versiontext.Stored(*row) for row in rows} | known
+        known = {row[0]: versiontext.Stored(*row) for row in rows} | known
     ordered = [known[seq] for seq in sorted(known)]
     by_seq = {v.seq: v for v in versions}
     for v in todo:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage import versiontext
@@ -144,8 +144,12 @@ def versions_of(session: Session, article_id: int, problems: list[str] | None = 
     return [v for v in versions if "_text" in v.__dict__] if problems is not None else versions
 
 
+_VERSION_AT = select(Version).where(Version.article_id == bindparam("article"), Version.seq == bindparam("seq"))
+
+
 def get_version(session: Session, article_id: int, seq: int) -> Version | None:
-    version = session.scalar(select(Version).where(Version.article_id == article_id, Version.seq == seq))
+    # One statement built once: "read any version" is the query people wait on.
+    version = session.scalar(_VERSION_AT, {"article": article_id, "seq": seq})
     if version is not None:
         load_texts(session, [version])
     return version

@@ -19,7 +19,7 @@ import re
 import urllib.parse
 import zlib
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from diff_match_patch import diff_match_patch
 
@@ -49,6 +49,11 @@ def decompress(blob: bytes) -> str:
 
 def is_keyframe(seq: int) -> bool:
     return seq % KEYFRAME_EVERY == 0
+
+
+def next_keyframe(seq: int) -> int:
+    """The first keyframe at or above ``seq``: a chain from ``seq`` ends there at the latest."""
+    return -(-seq // KEYFRAME_EVERY) * KEYFRAME_EVERY
 
 
 def make_delta(source: str, target: str) -> bytes:
@@ -112,9 +117,8 @@ def _inserts_astral(raw: str) -> bool:
     return any(has_astral(urllib.parse.unquote(t[1:])) for t in raw.split("\t") if t[:1] == "+")
 
 
-@dataclass(frozen=True)
-class Stored:
-    """One version's stored text, as read from its row."""
+class Stored(NamedTuple):
+    """One version's stored text, as read from its row (a tuple: a read builds up to 32 of them)."""
 
     seq: int
     text_z: bytes | None
