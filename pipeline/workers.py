@@ -23,6 +23,8 @@ from pipeline.examine import examine
 
 logger = logging.getLogger(__name__)
 
+PRELOAD = "pipeline.warm"  # imported by the fork server: extraction's first-use loading, done once
+
 
 def leave_with(crawl: int) -> None:
     """Worker initializer: exit once the crawl process (pid ``crawl``) is gone.
@@ -57,12 +59,14 @@ def leave_with(crawl: int) -> None:
 def worker_context() -> multiprocessing.context.BaseContext:
     """How extraction workers start. Not fork: the crawl process runs a reactor
     and database pools. A fork server (where the platform has one) imports
-    extraction once and forks every worker from it; spawn imports it again in
-    each worker (about 0.6 s of CPU apiece, on the core the workers share)."""
+    extraction once, runs it once on a page of its own (pipeline/warm.py: what
+    its libraries load at first use, about 0.3 s of CPU) and forks every
+    worker from it; spawn imports it again in each worker (about 0.6 s of CPU
+    apiece, on the core the workers share)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([examine.__module__])
+    context.set_forkserver_preload([examine.__module__, PRELOAD])
     return context
 
 

@@ -22,6 +22,7 @@ from pipeline.extract import extract
 from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
 from pipeline.workers import KEPT, worker_context
+from pipeline.workers import start as start_workers
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
@@ -169,6 +170,29 @@ def test_workers_fork_from_a_server_that_imported_extraction() -> None:
     if "forkserver" in multiprocessing.get_all_start_methods():
         assert worker_context().get_start_method() == "forkserver"
         assert parent != os.getpid()  # the fork server's child, not a fresh interpreter of ours
+
+
+def _dates_in_words_loaded() -> bool:
+    """In a worker: whether htmldate's date parser (dateparser, loaded at the
+    first date written in words) is already there."""
+    from htmldate.extractors import get_external_parser
+
+    return get_external_parser.cache_info().currsize == 1
+
+
+def test_workers_start_with_what_extraction_loads_at_first_use() -> None:
+    """The fork server runs pipeline/warm.py before forking: a new worker's
+    first page does not pay for loading dateparser (about 0.3 s of CPU)."""
+    from pipeline import warm
+
+    assert extract(warm.PAGE, warm.URL).meta_fallback is not None  # its page takes the metadata pass
+    if worker_context().get_start_method() != "forkserver":
+        pytest.skip("no fork server on this platform: each worker loads its own")
+    pool = start_workers(1)
+    try:
+        assert pool.submit(_dates_in_words_loaded).result(timeout=60)
+    finally:
+        pool.shutdown(wait=True)
 
 
 @pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
