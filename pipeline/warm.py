@@ -4,14 +4,16 @@ Extraction's libraries load much of themselves lazily: htmldate imports
 dateparser at its first date written in words, dateparser reads its locales
 and compiles its timezone and month patterns at first use. In a fresh
 process that first page costs about half a second of CPU more than the next
-(0.49 s over the 67 real pages of ../shared/realpages), and every extraction
-worker is a fresh process. pipeline/workers.py names this module in the fork
-server's preload list: the server imports it, so it runs :func:`warm` once,
-before forking, and every worker starts with what it loaded (copy-on-write).
+(0.2-0.5 s over the 67 real pages of ../shared/realpages), and every
+extraction worker is a fresh process. Once a crawl process has needed
+dateparser, pipeline/workers.py names this module in the fork server's
+preload list: the server imports it, so it runs :func:`warm` once, before
+forking, and every worker starts with what it loaded (copy-on-write). A site
+that declares its dates never needs it, and is not warmed.
 
 The page below is this module's own. Only caches are filled (imports, compiled
 patterns, locale data): what any later page extracts is what it would have
-been (tests/test_extract_pool.py).
+been.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +24,7 @@ from pipeline.examine import examine
 
 logger = logging.getLogger(__name__)
 
-PRELOAD = "pipeline.warm"  # imported by the fork server: extraction's first-use loading, done once
+PRELOAD = "pipeline.warm"  # extraction's first-use loading, done once in the fork server (preload())
 
 
 def leave_with(crawl: int) -> None:
@@ -59,15 +60,23 @@ def leave_with(crawl: int) -> None:
 def worker_context() -> multiprocessing.context.BaseContext:
     """How extraction workers start. Not fork: the crawl process runs a reactor
     and database pools. A fork server (where the platform has one) imports
-    extraction once, runs it once on a page of its own (pipeline/warm.py: what
-    its libraries load at first use, about 0.3 s of CPU) and forks every
-    worker from it; spawn imports it again in each worker (about 0.6 s of CPU
-    apiece, on the core the workers share)."""
+    extraction once (see :func:`preload`) and forks every worker from it;
+    spawn imports it again in each worker (about 0.6 s of CPU apiece, on the
+    core the workers share)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([examine.__module__, PRELOAD])
+    context.set_forkserver_preload(preload())
     return context
+
+
+def preload() -> list[str]:
+    """What the fork server imports before it forks the workers: extraction,
+    and pipeline/warm.py once this process has needed dateparser (its pages
+    write dates out in words). Warming costs the server 0.3 s of CPU and saves
+    each worker as much; on a site that declares its dates no worker would
+    ever load dateparser, so it is not warmed there."""
+    return [examine.__module__, PRELOAD] if "dateparser" in sys.modules else [examine.__module__]
 
 
 def start(workers: int) -> ProcessPoolExecutor:

@@ -22,7 +22,6 @@ from pipeline.extract import extract
 from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
 from pipeline.workers import KEPT, worker_context
-from pipeline.workers import start as start_workers
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
@@ -172,27 +171,41 @@ def test_workers_fork_from_a_server_that_imported_extraction() -> None:
         assert parent != os.getpid()  # the fork server's child, not a fresh interpreter of ours
 
 
-def _dates_in_words_loaded() -> bool:
-    """In a worker: whether htmldate's date parser (dateparser, loaded at the
-    first date written in words) is already there."""
-    from htmldate.extractors import get_external_parser
+WARMED = """
+import sys
+from htmldate.extractors import get_external_parser
+from pipeline.workers import start, worker_context
 
+def loaded():
     return get_external_parser.cache_info().currsize == 1
 
+if __name__ == "__main__":
+    if sys.argv[1] == "after-a-date-in-words":
+        # this process extracts a page whose date only dateparser reads
+        # (importing pipeline.warm would do it too: it is that page)
+        from pipeline.warm import PAGE, URL
+        from pipeline.extract import extract
+        assert extract(PAGE, URL).meta_fallback is not None and loaded()
+    pool = start(1)
+    print(worker_context().get_start_method(), pool.submit(loaded).result(timeout=60))
+    pool.shutdown()
+"""
 
-def test_workers_start_with_what_extraction_loads_at_first_use() -> None:
-    """The fork server runs pipeline/warm.py before forking: a new worker's
-    first page does not pay for loading dateparser (about 0.3 s of CPU)."""
-    from pipeline import warm
 
-    assert extract(warm.PAGE, warm.URL).meta_fallback is not None  # its page takes the metadata pass
-    if worker_context().get_start_method() != "forkserver":
+@pytest.mark.parametrize(("before", "warmed"), [("after-a-date-in-words", True), ("first", False)])
+def test_workers_start_with_what_this_crawl_needed_at_first_use(tmp_path: Path, before: str, warmed: bool) -> None:
+    """Once a crawl process has parsed a date written in words, its fork server
+    runs pipeline/warm.py before forking: a new worker's first such page does not
+    pay for loading dateparser (0.3 s of CPU). Before that, nothing is warmed."""
+    script = tmp_path / "warmed.py"
+    script.write_text(WARMED)
+    out = subprocess.run(
+        [sys.executable, str(script), before], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    method, loaded = out.stdout.split()
+    if method != "forkserver":
         pytest.skip("no fork server on this platform: each worker loads its own")
-    pool = start_workers(1)
-    try:
-        assert pool.submit(_dates_in_words_loaded).result(timeout=60)
-    finally:
-        pool.shutdown(wait=True)
+    assert loaded == str(warmed)
 
 
 @pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
