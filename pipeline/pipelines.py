@@ -334,7 +334,6 @@ class StorePipeline:
         self.queued: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.started = utcnow()
-        self.started = utcnow()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
