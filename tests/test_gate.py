@@ -6,6 +6,9 @@ every consecutive pair of the real captures."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +24,7 @@ from tests.articles import TRUCE_V1, article_page
 from tests.captures import BUNDLE, captures
 
 REALPAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "realpages"
+SHARDS = 4  # the real-capture proof's shards, run side by side (_capture_shard)
 URL = "http://news.test/a/1-truce"
 
 
@@ -173,15 +177,14 @@ def test_real_pages_every_churn_and_edit_variant() -> None:
     assert checked > 1100 and opened > 300
 
 
-@pytest.mark.realpages
-@pytest.mark.slow
-@pytest.mark.timeout(3600)
-@pytest.mark.skipif(not BUNDLE.exists(), reason="../shared/realrevisions is absent")
-def test_real_captures_every_consecutive_pair() -> None:
-    """Each capture is learned as a crawl would (after its extraction) and the
-    next one is gated with that key: an open gate must mean equal extractions."""
+def _capture_shard(shard: int) -> tuple[int, int, int, int]:
+    """Every SHARDS-th page of the captures: each capture is learned as a crawl
+    would (after its extraction) and the next one is gated with that key; an
+    open gate must mean equal extractions. (learnable, placed, pairs, opened)."""
     learnable = placed = pairs = opened = 0
-    for capture in captures():
+    for n, capture in enumerate(captures()):
+        if n % SHARDS != shard:
+            continue
         key = None
         last = None
         for raw in capture.versions:
@@ -196,6 +199,19 @@ def test_real_captures_every_consecutive_pair() -> None:
             learnable += not now.is_empty
             placed += key is not None
             last = now
+    return learnable, placed, pairs, opened
+
+
+@pytest.mark.realpages
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.skipif(not BUNDLE.exists(), reason="../shared/realrevisions is absent")
+def test_real_captures_every_consecutive_pair() -> None:
+    """The proof over every consecutive pair of real captures, its shards on every core
+    (it was the suite's longest test by far: 150 s on one)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(SHARDS, os.cpu_count() or 1), mp_context=context) as pool:
+        learnable, placed, pairs, opened = (sum(t) for t in zip(*pool.map(_capture_shard, range(SHARDS)), strict=True))
     assert pairs > 2000 and opened > 1500
     assert placed >= 0.99 * learnable, f"placed {placed} of {learnable} extractable captures"
 
