@@ -18,9 +18,7 @@ been.
 
 from __future__ import annotations
 
-from pipeline import gate
 from pipeline.examine import examine
-from pipeline.extract import extract
 
 # No declared headline or date: extraction runs trafilatura's metadata pass,
 # htmldate searches the text and hands the written-out date to dateparser.
@@ -37,12 +35,8 @@ URL = "https://news.invalid/harbour/ferry-timetable"
 
 
 def warm() -> None:
-    """One extraction, one gate key learned and one probed, on :data:`PAGE`."""
-    _same, extracted, key = examine(PAGE, URL, None, None, True)
-    if extracted is None:
-        extracted = extract(PAGE, URL)
-    if key and gate.is_gate_key(key):
-        gate.unchanged(PAGE, key, URL)
+    """What a worker does to a new page (extraction, then the gate's key), once, on :data:`PAGE`."""
+    examine(PAGE, URL, None, None, True)
 
 
 warm()

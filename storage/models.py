@@ -229,7 +229,7 @@ def _load_texts(session: Session, versions: Sequence[Version]) -> None:
             _CHAIN_ROWS,
             {"article": todo[0].article_id, "low": todo[0].seq, "high": versiontext.next_keyframe(todo[-1].seq)},
         )
-        known = {row[0]: versiontext.Stored(*row) for row in rows} | known
+        known = {row.seq: versiontext.Stored(*row) for row in rows} | known
     ordered = [known[seq] for seq in sorted(known)]
     by_seq = {v.seq: v for v in versions}
     for v in todo:
