@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import logging
 import os
 import signal
@@ -41,6 +42,7 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from pipeline import heap
 from spiders.metrics import Metrics
 from storage import schedule, sources
 from storage.db import open_database, session_scope
@@ -397,6 +399,8 @@ def run_daemon(options: DaemonOptions) -> int:
         task.add_done_callback(_crash_if_failed(daemon))
 
     reactor.callWhenRunning(begin)
+    importlib.import_module("pipeline.pipelines")  # what every cycle's crawl loads: loaded before settling
+    heap.settle()
     reactor.run(installSignalHandlers=False)
     from pipeline.workers import KEPT
 

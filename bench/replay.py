@@ -89,9 +89,9 @@ SPENT: dict[int, dict[str, float]] = {}  # id(page) -> CPU seconds by step, unti
 
 
 class TimedExtract(_pipelines.ExtractPipeline):
-    def _pool(self) -> Any:
+    async def _pool(self) -> Any:
         # A wrapper per page: self.pool stays the real pool, which a kept one must be (pipeline/workers.py).
-        pool = super()._pool()
+        pool = await super()._pool()
         return None if pool is None else _TimedPool(pool, CPU)
 
     async def process_item(self, item: Any) -> Any:

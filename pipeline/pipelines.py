@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -38,6 +38,7 @@ from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from pipeline.workers import KEPT
 from pipeline.workers import start as start_workers
+from pipeline.workers import warm as warm_workers
 from storage import queries, record, versiontext
 from storage.db import open_database, session_scope, transaction
 from storage.models import CheckOutcome, utcnow
@@ -80,8 +81,9 @@ class ExtractPipeline:
     worker processes while this one keeps fetching and storing
     (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) examines pages here
     until doing so has cost this crawl ``REDLINE_EXTRACT_POOL_AFTER`` seconds of
-    CPU (0.5), then starts two workers (none on a one-core machine). Starting
-    them costs about that much CPU and half a second before the first answer,
+    CPU (0.5), then starts two workers (none on a one-core machine) on a thread,
+    pages waiting for them while the crawl fetches on. Starting them costs
+    about that much CPU and half a second before the first answer,
     more than a daemon cycle of gated rechecks (about a millisecond each) or a
     handful of edited articles saves; a first crawl, a big wave of edits or of
     pages the gate cannot place gains nearly 2x on two cores. Counting CPU, not
@@ -110,6 +112,7 @@ class ExtractPipeline:
         self.examined_cpu = 0.0
         self.keep = keep  # leave the workers running for this process's next crawl
         self.pool: ProcessPoolExecutor | None = None
+        self.warming: Future[ProcessPoolExecutor] | None = None  # "auto" starting its workers (pipeline/workers.py)
         self.decided = False
 
     @classmethod
@@ -148,17 +151,35 @@ class ExtractPipeline:
             return None
         return 2 if (os.cpu_count() or 1) > 1 else 0
 
-    def _pool(self) -> ProcessPoolExecutor | None:
-        """The pool for this page's extraction, or None to extract here."""
+    async def _pool(self) -> ProcessPoolExecutor | None:
+        """The pool for this page's extraction, or None to extract here.
+
+        Once "auto" decides to start workers, pages wait for them and the crawl
+        does not: starting them takes the fork server 0.3 s and more, which on
+        this thread would stop every fetch (pipeline/workers.py warm())."""
         if self.decided:
             return self.pool
-        if self.keep and KEPT.pool is not None and self.processes != 0:
-            self.decided = True  # warm from an earlier crawl of this process
-            self.pool = KEPT.pool
-        elif (workers := self._workers()) is not None:
-            self.decided = True
-            if workers > 0:
-                self.pool = KEPT.get(workers) if self.keep else start_workers(workers)
+        if self.warming is None:
+            if self.keep and KEPT.pool is not None and self.processes != 0:
+                self.decided, self.pool = True, KEPT.pool  # warm from an earlier crawl of this process
+                return self.pool
+            workers = self._workers()
+            if workers is None:
+                return None
+            if workers == 0 or self.processes is not None:  # a number: its workers from the first page on
+                self.decided = True
+                if workers > 0:
+                    self.pool = KEPT.get(workers) if self.keep else start_workers(workers)
+                return self.pool
+            self.warming = warm_workers(workers, self.keep)
+        try:
+            pool = await asyncio.wrap_future(self.warming)
+        except Exception as exc:
+            pool = None
+            if not self.decided:
+                logger.warning("the extraction workers did not start (%s); extracting in the crawl's process", exc)
+        if not self.decided:
+            self.decided, self.pool = True, pool
         return self.pool
 
     async def process_item(self, item: Any) -> Any:
@@ -166,7 +187,7 @@ class ExtractPipeline:
             url = item.final_url or item.url
             overrides = self.overrides_for(url, item.source_id)
             args = (item.html, url, overrides, item.previous_region_key, self.keys)
-            pool = self._pool()
+            pool = await self._pool()
             try:
                 if pool is None:
                     started = time.thread_time()
@@ -209,6 +230,13 @@ class ExtractPipeline:
         self.pool = None
 
     def close_spider(self, spider: Spider | None = None) -> None:
+        if self.warming is not None and not self.decided:
+            # Workers still starting as the crawl ends: wait for them, then keep or stop them as any.
+            try:
+                self.pool = self.warming.result()
+            except Exception:
+                self.pool = None
+            self.decided = True
         if self._kept():
             self.pool = None  # the process's next crawl starts with them
         else:

@@ -18,8 +18,9 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
+from pipeline import heap
 from pipeline.examine import examine
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def leave_with(crawl: int) -> None:
     Ctrl-C reaches the whole process group: the crawl stops its workers itself
     (close_spider), so they ignore it rather than each print a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    heap.settle()  # what the fork server loaded is never garbage (pipeline/heap.py)
     parent = os.getppid()
 
     def crawl_alive() -> bool:
@@ -83,6 +85,41 @@ def start(workers: int) -> ProcessPoolExecutor:
     """``workers`` extraction processes that leave when this process does."""
     logger.info("extracting in %d worker processes", workers)
     return ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=leave_with, initargs=(os.getpid(),))
+
+
+def ready() -> int:
+    """A worker's first task: it answers once the worker runs."""
+    return os.getpid()
+
+
+def warm(workers: int, keep: bool) -> Future[ProcessPoolExecutor]:
+    """Start ``workers`` processes on a thread; the future holds the pool once every one answers.
+
+    Starting blocks for as long as the fork server takes to import extraction
+    (0.3 s and more): on the crawl's own thread that is a reactor standing
+    still while pages wait. Off it, the crawl goes on examining pages itself
+    until the workers are there. ``keep``: the pool is the one :data:`KEPT`
+    holds for the process's next crawl."""
+    started: Future[ProcessPoolExecutor] = Future()
+
+    def run() -> None:
+        pool = None
+        try:
+            pool = KEPT.get(workers) if keep else start(workers)
+            # A pool forks a worker per task while none is idle: one task each starts them all.
+            for answer in [pool.submit(ready) for _ in range(workers)]:
+                answer.result()
+        except Exception as exc:  # handed to the crawl, which goes on examining pages itself
+            if keep:
+                KEPT.drop()
+            elif pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            started.set_exception(exc)
+        else:
+            started.set_result(pool)
+
+    threading.Thread(target=run, name="redline-start-workers", daemon=True).start()
+    return started
 
 
 class Kept:

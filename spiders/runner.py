@@ -11,6 +11,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
+from pipeline import heap
 from pipeline.items import DiscoveredLinks, FetchedPage
 from spiders.article import ArticleSpider
 
@@ -60,6 +61,7 @@ def _run(process: CrawlerProcess, crawler: Any, **spider_args: Any) -> None:
     leaving Twisted to print the traceback and the command to exit 0."""
     failures: list[Failure] = []  # a component refused its settings (UsageError), or failed to load
     process.crawl(crawler, **spider_args).addErrback(failures.append)
+    heap.settle()
     process.start()
     if failures:
         raise CrawlError(f"the crawl did not run: {failures[0].getErrorMessage()}")

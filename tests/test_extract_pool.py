@@ -245,3 +245,54 @@ def test_without_keep_a_crawl_leaves_no_workers() -> None:
     finally:
         pipeline.close_spider()
     assert pipeline.pool is None and KEPT.pool is None
+
+
+@pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
+def test_auto_starts_its_workers_without_stopping_the_crawl() -> None:
+    """Starting workers blocks until the fork server has imported extraction
+    (0.3 s and more): "auto" does it on a thread, so the crawl's loop runs on
+    while the page that decided it waits for them."""
+    KEPT.drop()
+    pipeline = ExtractPipeline({}, None, True, 0.0)
+    pipeline.examined_cpu = 1.0  # as if the crawl had examined that much already
+    ticks_while_starting = 0
+
+    async def ticker(done: asyncio.Event) -> None:
+        nonlocal ticks_while_starting
+        while not done.is_set():
+            if pipeline.warming is not None and not pipeline.warming.done():
+                ticks_while_starting += 1
+            await asyncio.sleep(0.001)
+
+    async def scenario() -> FetchedPage:
+        done = asyncio.Event()
+        tick = asyncio.create_task(ticker(done))
+        page = await pipeline.process_item(_page(1, PAGES[0]))
+        done.set()
+        await tick
+        return page
+
+    try:
+        page = asyncio.run(scenario())
+        assert pipeline.pool is not None and pipeline.warming is not None and pipeline.warming.done()
+        assert len(pipeline.pool._processes) == 2  # both started before the first page went to them
+    finally:
+        pipeline.close_spider()
+    assert ticks_while_starting > 0
+    assert page.extracted == extract(PAGES[0], page.url)
+
+
+def test_workers_that_cannot_start_leave_pages_to_the_crawl(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import workers
+
+    def broken(n: int) -> object:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(workers, "start", broken)
+    pipeline = ExtractPipeline({}, None, True, 0.0)
+    pipeline.examined_cpu = 1.0
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    (page,) = asyncio.run(_run(pipeline, [_page(1, PAGES[0])]))
+    assert pipeline.decided and pipeline.pool is None
+    assert page.extracted == extract(PAGES[0], page.url)
+    pipeline.close_spider()
