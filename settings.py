@@ -93,7 +93,8 @@ REDLINE_SITE_OVERRIDES: dict[str, dict[str, object]] = {}
 REDLINE_MIN_TEXT_RATIO = 0.2
 # Worker processes for extraction (pipeline/pipelines.py ExtractPipeline): "auto" starts two
 # once examining pages (gate, extraction) has cost a crawl REDLINE_EXTRACT_POOL_AFTER seconds
-# of CPU in its own process; N always N; 0 in the crawl's own process.
+# of CPU in its own process, or is on course to (its CPU per page so far times the articles it
+# checks); N always N; 0 in the crawl's own process.
 REDLINE_EXTRACT_PROCESSES = "auto"
 REDLINE_EXTRACT_POOL_AFTER = 0.5
 # Leave the workers running when a crawl ends, for the process's next crawl (the daemon sets it:

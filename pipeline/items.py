@@ -12,6 +12,9 @@ from storage.warc import Exchange
 if TYPE_CHECKING:
     from pipeline.extract import Extracted
 
+# The crawl stat the article spider sets as it starts: how many articles it checks.
+ARTICLES_TO_CHECK = "redline/articles_to_check"
+
 
 @dataclass
 class FetchedPage:

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -30,7 +31,7 @@ from pipeline import jsshell, outcome
 from pipeline.background import background_from
 from pipeline.examine import examine
 from pipeline.extract import SiteOverrides
-from pipeline.items import FetchedPage
+from pipeline.items import ARTICLES_TO_CHECK, FetchedPage
 from pipeline.outcome import Latest, Rules
 from pipeline.overrides import OverrideTable
 from pipeline.quiet import is_quiet
@@ -48,6 +49,11 @@ from storage.sources import source_overrides
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+PROJECT_AFTER = 20  # pages seen before a crawl's examine CPU is projected onto the rest
+# A projection starts workers only this far past REDLINE_EXTRACT_POOL_AFTER: pages wait 0.3 s and
+# more for them, which a crawl of a few hundred articles near the threshold loses (bench/replay.py).
+PROJECTED_MARGIN = 2.0
 
 
 def setting(
@@ -81,8 +87,9 @@ class ExtractPipeline:
     worker processes while this one keeps fetching and storing
     (``REDLINE_EXTRACT_PROCESSES``): ``auto`` (the default) examines pages here
     until doing so has cost this crawl ``REDLINE_EXTRACT_POOL_AFTER`` seconds of
-    CPU (0.5), then starts two workers (none on a one-core machine) on a thread,
-    pages waiting for them while the crawl fetches on. Starting them costs
+    CPU (0.5), or is on course to (:meth:`projected_cpu`), then starts two
+    workers (none on a one-core machine) on a thread, pages waiting for them
+    while the crawl fetches on. Starting them costs
     about that much CPU and half a second before the first answer,
     more than a daemon cycle of gated rechecks (about a millisecond each) or a
     handful of edited articles saves; a first crawl, a big wave of edits or of
@@ -102,6 +109,7 @@ class ExtractPipeline:
         after: float,
         db_url: str | None = None,
         keep: bool = False,
+        stats: StatsCollector | None = None,
     ):
         self.setting_overrides = overrides
         self.overrides = OverrideTable(setting=overrides)
@@ -110,6 +118,9 @@ class ExtractPipeline:
         self.processes = processes  # None: auto
         self.after = after  # seconds of examine's CPU in this process before "auto" starts workers
         self.examined_cpu = 0.0
+        self.seen = 0  # pages this pipeline has seen, examined or not (a 304, the same bytes)
+        self.costs: list[float] = []  # CPU seconds of each page examined in this process
+        self.stats = stats  # where the spider says how many articles the crawl checks
         self.keep = keep  # leave the workers running for this process's next crawl
         self.pool: ProcessPoolExecutor | None = None
         self.warming: Future[ProcessPoolExecutor] | None = None  # "auto" starting its workers (pipeline/workers.py)
@@ -130,6 +141,7 @@ class ExtractPipeline:
             ),
             settings.get("REDLINE_DB"),
             setting(settings, "REDLINE_EXTRACT_KEEP_WORKERS", settings.getbool),
+            getattr(crawler, "stats", None),
         )
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -147,9 +159,23 @@ class ExtractPipeline:
         """How many workers to start now; None: not decided yet."""
         if self.processes is not None:
             return self.processes
-        if self.examined_cpu <= self.after:
+        if self.examined_cpu <= self.after and self.projected_cpu() <= PROJECTED_MARGIN * self.after:
             return None
         return 2 if (os.cpu_count() or 1) > 1 else 0
+
+    def projected_cpu(self) -> float:
+        """The CPU examining pages costs this crawl, spent or on course to be, once
+        a few pages tell: what it spent, plus the articles left (the spider's count)
+        times the share of pages it examined times what a typical one cost (the
+        median: the odd new version costs ten gate checks). A first crawl or a
+        recheck of a thousand changed pages starts its workers within its first
+        pages instead of examining 0.5 s of them on the reactor's thread; a cycle
+        of a few hundred mostly unchanged articles still never starts them."""
+        total = self.stats.get_value(ARTICLES_TO_CHECK) if self.stats is not None else None
+        if not isinstance(total, int) or self.seen < PROJECT_AFTER or total <= self.seen or not self.costs:
+            return self.examined_cpu
+        share = len(self.costs) / self.seen
+        return self.examined_cpu + (total - self.seen) * share * statistics.median(self.costs)
 
     async def _pool(self) -> ProcessPoolExecutor | None:
         """The pool for this page's extraction, or None to extract here.
@@ -183,6 +209,7 @@ class ExtractPipeline:
         return self.pool
 
     async def process_item(self, item: Any) -> Any:
+        self.seen += isinstance(item, FetchedPage)
         if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
             overrides = self.overrides_for(url, item.source_id)
@@ -192,7 +219,8 @@ class ExtractPipeline:
                 if pool is None:
                     started = time.thread_time()
                     found = examine(*args)
-                    self.examined_cpu += time.thread_time() - started
+                    self.costs.append(time.thread_time() - started)
+                    self.examined_cpu += self.costs[-1]
                 else:
                     found = await self._in_pool(pool, args)
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's

@@ -29,7 +29,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from pipeline.items import FetchedPage
+from pipeline.items import ARTICLES_TO_CHECK, FetchedPage
 from spiders.capture import exchange_of
 from storage.db import open_database, session_scope
 from storage.models import utcnow
@@ -68,6 +68,8 @@ class ArticleSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         refs = self.load_refs()
         logger.info("checking %d article(s)", len(refs))
+        if self.crawler.stats is not None:  # how big this crawl is: when to start extraction workers
+            self.crawler.stats.set_value(ARTICLES_TO_CHECK, len(refs))
         for ref in refs:
             yield self.request_for(ref)
 

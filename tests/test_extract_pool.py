@@ -296,3 +296,59 @@ def test_workers_that_cannot_start_leave_pages_to_the_crawl(monkeypatch: pytest.
     assert pipeline.decided and pipeline.pool is None
     assert page.extracted == extract(PAGES[0], page.url)
     pipeline.close_spider()
+
+
+class _Stats:
+    def __init__(self, articles: int) -> None:
+        self.values = {"redline/articles_to_check": articles}
+
+    def get_value(self, key: str) -> object:
+        return self.values.get(key)
+
+
+@pytest.mark.skipif(not MULTICORE, reason="auto starts no workers on one core")
+@pytest.mark.parametrize(("articles", "starts"), [(5000, True), (25, False)])
+def test_auto_projects_its_examine_cpu_onto_the_articles_it_checks(articles: int, starts: bool) -> None:
+    """A crawl of thousands of articles starts its workers once twenty pages have
+    shown what examining costs, not after spending REDLINE_EXTRACT_POOL_AFTER on
+    the reactor's thread; a crawl of 25 never spends it and never starts them."""
+    pipeline = ExtractPipeline({}, None, True, 0.5, stats=_Stats(articles))  # type: ignore[arg-type]
+    pages = [_page(i, PAGES[i % 2]) for i in range(21)]
+    try:
+        asyncio.run(_run(pipeline, pages[:19]))
+        assert pipeline.examined_cpu < 0.5  # 19 extractions: less than the threshold spent
+        assert pipeline.warming is None and pipeline.pool is None
+        asyncio.run(_run(pipeline, pages[19:]))  # the twentieth decides, the next goes to the workers
+        assert (pipeline.pool is not None) is starts
+        spent = sum(pipeline.costs)
+        assert pipeline.examined_cpu == pytest.approx(spent)
+        typical = sorted(pipeline.costs)[len(pipeline.costs) // 2 - 1 : len(pipeline.costs) // 2 + 1]
+        projected = pipeline.projected_cpu()
+        left = articles - pipeline.seen
+        share = len(pipeline.costs) / pipeline.seen  # the last page went to a worker, or here
+        assert left * share * min(typical) <= projected - spent <= left * share * max(typical)
+    finally:
+        pipeline.close_spider()
+
+
+def test_the_article_spider_tells_the_pipeline_how_many_articles_it_checks() -> None:
+    """The count projected_cpu reads is the one the spider sets as it starts (a crawl's stats)."""
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from spiders.article import ArticleSpider
+    from storage.queries import ArticleRef
+
+    refs = [ArticleRef(i, f"http://news.test/a/{i}", None, None) for i in range(1, 8)]
+    spider = ArticleSpider(refs=refs)
+    stats = MemoryStatsCollector(SimpleNamespace(settings=Settings()))  # type: ignore[arg-type]
+    spider.crawler = SimpleNamespace(stats=stats)  # type: ignore[assignment]
+
+    async def requests() -> list[object]:
+        return [r async for r in spider.start()]
+
+    assert len(asyncio.run(requests())) == 7
+    pipeline = ExtractPipeline({}, None, True, 0.5, stats=stats)
+    pipeline.seen, pipeline.costs, pipeline.examined_cpu = 20, [0.001] * 10, 0.01
+    assert pipeline.projected_cpu() == 0.01  # all seven seen already: what was spent
+    stats.set_value("redline/articles_to_check", 70)
+    assert pipeline.projected_cpu() == pytest.approx(0.01 + 50 * 0.5 * 0.001)
