@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipeline.decoding import decode
 from storage.models import CheckOutcome
 from storage.warc import Exchange
 
@@ -22,6 +23,7 @@ class FetchedPage:
     url: str
     final_url: str | None = None
     http_status: int | None = None
+    # The page as text: given (tests, tools), or decoded from ``body`` on first need (:meth:`text`).
     html: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -48,9 +50,23 @@ class FetchedPage:
     source_id: int | None = None
     # Set by ExtractPipeline when an empty extraction looks like a script-built page (pipeline/jsshell.py).
     hint: str | None = None
+    # A 200 text response's bytes and the encoding the response declares or Scrapy inferred: the
+    # extraction worker decodes them (a str costs the crawl's thread a decode and pickling it).
+    body: bytes | None = None
+    encoding: str | None = None
     # Filled in by StorePipeline once the page is committed.
     outcome: CheckOutcome | None = None
     change_kinds: tuple[str, ...] = ()
+
+    @property
+    def has_text(self) -> bool:
+        return self.html is not None or self.body is not None
+
+    def text(self) -> str | None:
+        """The page as text, decoding ``body`` once if that is how it came."""
+        if self.html is None and self.body is not None:
+            self.html = decode(self.body, self.encoding)
+        return self.html
 
     @property
     def same_body(self) -> bool:

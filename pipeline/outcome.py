@@ -227,7 +227,7 @@ def decide(
             text=extracted.text,
             headlines=extracted.headlines,
             final_url=page.final_url,
-            raw=RawFetch(page.exchange, page.html, page.fetched_at) if rules.keep_raw else None,
+            raw=RawFetch(page.exchange, page.text(), page.fetched_at) if rules.keep_raw else None,
             extractor=extracted.extractor,
             extractor_version=extracted.extractor_version,
         )

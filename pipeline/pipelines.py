@@ -210,10 +210,11 @@ class ExtractPipeline:
 
     async def process_item(self, item: Any) -> Any:
         self.seen += isinstance(item, FetchedPage)
-        if isinstance(item, FetchedPage) and item.html is not None and item.http_status == 200 and not item.same_body:
+        if isinstance(item, FetchedPage) and item.has_text and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
             overrides = self.overrides_for(url, item.source_id)
-            args = (item.html, url, overrides, item.previous_region_key, self.keys)
+            page = item.html if item.html is not None else item.body or b""  # bytes: decoded where examined
+            args = (page, url, overrides, item.previous_region_key, self.keys, item.encoding)
             pool = await self._pool()
             try:
                 if pool is None:
@@ -227,7 +228,7 @@ class ExtractPipeline:
                 item.extraction_error = f"extraction failed: {exc}"
             else:
                 item.same_region, item.extracted, item.region_key = found
-                if item.extracted is not None and item.extracted.is_empty and jsshell.script_built(item.html):
+                if item.extracted is not None and item.extracted.is_empty and jsshell.script_built(item.text() or ""):
                     item.hint = jsshell.HINT
         return item
 

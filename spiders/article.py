@@ -25,7 +25,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -104,28 +104,30 @@ class ArticleSpider(scrapy.Spider):
         body_hash = hashlib.sha1(response.body).hexdigest() if response.status == 200 else None
         # The same bytes as last time are not decoded: nothing downstream reads them.
         same_body = body_hash is not None and body_hash == meta.get("body_hash")
-        html = None
-        if response.status == 200 and not same_body and hasattr(response, "text"):
+        # A text page goes to extraction as bytes and the encoding to decode them with (pipeline/items.py).
+        body = encoding = None
+        if response.status == 200 and not same_body and isinstance(response, TextResponse):
             try:
-                html = response.text
-            except (UnicodeDecodeError, AttributeError) as exc:
+                body, encoding = response.body, response.encoding
+            except (UnicodeDecodeError, LookupError) as exc:
                 logger.warning("undecodable page %s: %s", response.url, exc)
         return FetchedPage(
             article_id=meta["article_id"],
             url=(meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,
             http_status=response.status,
-            html=html,
+            body=body,
+            encoding=encoding,
             etag=(header(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
             duration_ms=(time.monotonic() - meta["started"]) * 1000,
-            error=None if html is not None or same_body or response.status != 200 else "response is not text",
+            error=None if body is not None or same_body or response.status != 200 else "response is not text",
             body_hash=body_hash,
             previous_body_hash=meta.get("body_hash"),
             previous_region_key=meta.get("region_key"),
             retry_after=retry_after(header(b"Retry-After")) if response.status in (429, 503) else None,
             fetched_at=utcnow(),
-            exchange=exchange_of(response) if html is not None else None,
+            exchange=exchange_of(response) if body is not None else None,
             # Which source's extraction overrides apply (pipeline/overrides.py).
             source_id=meta.get("source_id"),
         )

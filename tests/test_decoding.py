@@ -1,0 +1,51 @@
+"""pipeline/decoding.py: the bytes a crawl hands to extraction decode, where they
+are examined, to exactly the text Scrapy's response would have given."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+
+from pipeline.decoding import decode
+from pipeline.extract import extract
+from pipeline.items import FetchedPage
+from pipeline.pipelines import ExtractPipeline
+from spiders.article import ArticleSpider
+from tests.articles import article_page
+
+PAGE = article_page("Négociateurs’ truce — day 3", ["Les négociateurs se sont réunis mercredi à Doha.", "€6 million"])
+
+CASES = {
+    "utf-8 in the header": ({"Content-Type": "text/html; charset=utf-8"}, PAGE.encode("utf-8")),
+    "cp1252 bytes, utf-8 declared": ({"Content-Type": "text/html; charset=utf-8"}, PAGE.encode("cp1252")),
+    "latin-1 declared, utf-8 bytes": ({"Content-Type": "text/html; charset=iso-8859-1"}, PAGE.encode("utf-8")),
+    "only a meta charset": (
+        {"Content-Type": "text/html"},
+        PAGE.replace("<head>", '<head><meta charset="windows-1252">').encode("cp1252"),
+    ),
+    "nothing declared": ({}, PAGE.replace('<meta charset="utf-8">', "").encode("utf-8")),
+    "a UTF-16 byte order mark": ({"Content-Type": "text/html"}, PAGE.encode("utf-16")),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_decode_gives_what_the_response_text_gives(case: str) -> None:
+    headers, body = CASES[case]
+    response = HtmlResponse("http://news.test/a", headers=headers, body=body, request=Request("http://news.test/a"))
+    assert decode(response.body, response.encoding) == response.text
+
+
+def test_the_spider_hands_on_bytes_and_the_pipeline_examines_them_as_text() -> None:
+    headers, body = CASES["only a meta charset"]
+    url = "http://news.test/a/1"
+    request = Request(url, meta={"article_id": 1, "started": 0.0})
+    response = HtmlResponse(url, headers=headers, body=body, request=request)
+    page = ArticleSpider(refs=[]).parse(response)
+    assert isinstance(page, FetchedPage)
+    assert page.html is None and page.body == body and page.encoding == response.encoding
+    examined = asyncio.run(ExtractPipeline({}, 0, True, 0.5).process_item(page))
+    assert examined.extracted == extract(response.text, url)
+    assert examined.text() == response.text  # decoded once, where the crawl's process needs it
+    assert examined.extracted.title and "Négociateurs’" in examined.extracted.title
