@@ -227,7 +227,7 @@ def decide(
             text=extracted.text,
             headlines=extracted.headlines,
             final_url=page.final_url,
-            raw=RawFetch(page.exchange, page.text(), page.fetched_at) if rules.keep_raw else None,
+            raw=_raw(page) if rules.keep_raw else None,
             extractor=extracted.extractor,
             extractor_version=extracted.extractor_version,
         )
@@ -291,6 +291,12 @@ def _held(last_text: str, new_text: str, pending_hash: str | None, digest: str |
     if reason is None or pending_hash == digest:
         return None
     return reason
+
+
+def _raw(page: FetchedPage) -> RawFetch:
+    """What the WARC records keep: the exchange as received, or, without one, the page's text
+    (decoding a 200 KB page costs 0.1 ms that the exchange's bytes do not need)."""
+    return RawFetch(page.exchange, page.text() if page.exchange is None else None, page.fetched_at)
 
 
 def _classified(latest: Latest, new: Snapshot, seq: int, now: dt.datetime, background: Background) -> list[ChangeRow]:

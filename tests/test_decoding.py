@@ -49,3 +49,16 @@ def test_the_spider_hands_on_bytes_and_the_pipeline_examines_them_as_text() -> N
     assert examined.extracted == extract(response.text, url)
     assert examined.text() == response.text  # decoded once, where the crawl's process needs it
     assert examined.extracted.title and "Négociateurs’" in examined.extracted.title
+
+
+def test_a_new_versions_warc_keeps_the_exchange_bytes_and_decodes_only_without_them() -> None:
+    from pipeline.outcome import _raw
+    from storage.warc import Exchange
+
+    body = CASES["only a meta charset"][1]
+    with_exchange = FetchedPage(1, "http://news.test/a", http_status=200, body=body, encoding="cp1252")
+    with_exchange.exchange = Exchange("http://news.test/a", 200, body=body)
+    kept = _raw(with_exchange)
+    assert kept.exchange is with_exchange.exchange and kept.html is None and with_exchange.html is None
+    alone = FetchedPage(2, "http://news.test/b", http_status=200, body=body, encoding="cp1252")
+    assert _raw(alone).html == decode(body, "cp1252")
