@@ -71,7 +71,15 @@ def needs_latest(page: FetchedPage, state: ArticleState) -> bool:
         return False
     if page.http_status in GONE_STATUSES:
         return True
+    if empty_page(page) and state.status != ArticleStatus.GONE:
+        return False  # empty is empty whatever the last version said (a gone one's return names its title)
     return page.http_status == 200 and not page.error and not page.same_body and not page.same_region
+
+
+def empty_page(page: FetchedPage) -> bool:
+    """A 200 whose extraction found no article (a video page, a script-built shell)."""
+    extracted = page.extracted
+    return page.http_status == 200 and not page.extraction_error and extracted is not None and extracted.is_empty
 
 
 # The article was deleted while its page was fetched: nothing to write.

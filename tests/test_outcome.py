@@ -324,9 +324,18 @@ def test_retiring_at_the_end_of_the_ladder() -> None:
 
 
 def test_quiet_pages_decide_what_the_batch_can_write() -> None:
-    for name in ("304", "same bytes, new validator", "same region, new furniture"):
+    for name in ("304", "same bytes, new validator", "same region, new furniture", "empty extraction"):
         case = CASES[name]
         assert is_quiet(case.page) and fits_batch(_decide(case)), name
+
+
+def test_an_empty_extraction_reads_no_version_and_decides_as_if_it_had() -> None:
+    case = CASES["empty extraction"]
+    assert not needs_latest(case.page, case.state)
+    read = decide(case.page, case.state, case.latest, RULES, now=NOW, background=lambda: Background())
+    assert _decide(case) == read
+    gone = replace(case.state, status=ArticleStatus.GONE)
+    assert needs_latest(case.page, gone)  # its return names the last version's title
     for name in ("redirect", "new version", "first version", "gone", "superseded"):
         assert not fits_batch(_decide(CASES[name])), name
 
