@@ -27,7 +27,7 @@ from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.orm import Session
 
-from pipeline import jsshell, outcome
+from pipeline import outcome
 from pipeline.background import background_from
 from pipeline.examine import examine
 from pipeline.extract import SiteOverrides
@@ -227,9 +227,7 @@ class ExtractPipeline:
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
             else:
-                item.same_region, item.extracted, item.region_key = found
-                if item.extracted is not None and item.extracted.is_empty and jsshell.script_built(item.text() or ""):
-                    item.hint = jsshell.HINT
+                item.same_region, item.extracted, item.region_key, item.hint = found
         return item
 
     async def _in_pool(self, pool: ProcessPoolExecutor, args: tuple[Any, ...]) -> Any:
