@@ -7,6 +7,7 @@ deletion plus an addition.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -49,6 +50,13 @@ def _is_abbreviation(before: str) -> bool:
 
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences; paragraphs (lines) always end one."""
+    return list(_split(text))
+
+
+# Classifying one change splits the same texts and paragraphs several times over (the confirm
+# rule, body changes, boilerplate, drift): each is split once, and each sentence made comparable once.
+@functools.lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[str, ...]:
     sentences: list[str] = []
     for paragraph in text.split("\n"):
         paragraph = paragraph.strip()
@@ -68,7 +76,7 @@ def split_sentences(text: str) -> list[str]:
         tail = paragraph[start:].strip()
         if tail:
             sentences.append(tail)
-    return sentences
+    return tuple(sentences)
 
 
 def sentence_starts(text: str) -> list[int]:
@@ -91,6 +99,7 @@ def sentence_starts(text: str) -> list[int]:
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
 
 
+@functools.lru_cache(maxsize=65536)
 def comparable(sentence: str) -> str:
     """A sentence as compared: quote style, dash style and spacing do not count."""
     return " ".join(sentence.translate(_QUOTES).split())
