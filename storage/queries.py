@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage import versiontext
@@ -199,39 +199,49 @@ _SIBLING_CACHE: OrderedDict[tuple[tuple[int, str], ...], str] = OrderedDict()
 _SIBLING_CACHE_SIZE = 256
 
 
+# Built once (a new version reads its siblings; building these cost a third of the reading).
+_SIBLINGS = (
+    select(Article.id)
+    .where(
+        Article.host == bindparam("host"),
+        Article.id != bindparam("article_id"),
+        Article.version_count > 0,
+        Article.last_checked_at.is_not(None),  # always set once a version is stored
+    )
+    .order_by(Article.last_checked_at.desc(), Article.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def _latest_two(*columns: Any, of: Any) -> Select[Any]:
+    """``columns`` of the last two versions of the articles ``of`` names."""
+    return (
+        select(Version.article_id, *columns)
+        .join(Article, Article.id == Version.article_id)
+        .where(Version.article_id.in_(of), Version.seq >= Article.version_count - 1)
+        .order_by(Version.article_id, Version.seq)
+    )
+
+
+_SIBLING_KEYS = _latest_two(Version.seq, Version.text_sha1, of=select(_SIBLINGS.subquery().c.id))
+_SIBLING_STORED = _latest_two(
+    Version.seq, Version.text_z, Version.text_delta, Version.text_sha1, of=bindparam("missing", expanding=True)
+)
+
+
 def siblings_query(article_id: int, host: str, limit: int) -> Select[int]:
     """The ids of up to ``limit`` other articles of ``host`` with versions, most
     recently checked first: a walk down ``ix_articles_host_checked``."""
-    return (
-        select(Article.id)
-        .where(
-            Article.host == host.lower(),
-            Article.id != article_id,
-            Article.version_count > 0,
-            Article.last_checked_at.is_not(None),  # always set once a version is stored
-        )
-        .order_by(Article.last_checked_at.desc(), Article.id.desc())
-        .limit(limit)
-    )
+    return _SIBLINGS.params(article_id=article_id, host=host.lower(), limit=limit)
 
 
 def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40) -> list[str]:
     """The last two versions' texts of up to ``limit`` other articles on ``host``
     (most recently checked first, by ``ix_articles_host_checked``), one joined
     string per article."""
-    siblings = select(siblings_query(article_id, host, limit).subquery().c.id)
-
-    def latest_two(*columns: Any, of: Any) -> Select[Any]:
-        """``columns`` of the last two versions of the articles ``of`` names."""
-        return (
-            select(Version.article_id, *columns)
-            .join(Article, Article.id == Version.article_id)
-            .where(Version.article_id.in_(of), Version.seq >= Article.version_count - 1)
-            .order_by(Version.article_id, Version.seq)
-        )
-
+    params = {"article_id": article_id, "host": host.lower(), "limit": limit}
     keys: dict[int, tuple[tuple[int, str], ...]] = {}
-    for aid, seq, sha1 in session.execute(latest_two(Version.seq, Version.text_sha1, of=siblings)):
+    for aid, seq, sha1 in session.execute(_SIBLING_KEYS, params):
         keys[aid] = (*keys.get(aid, ()), (seq, sha1))
     out: dict[int, str] = {}
     for aid, key in keys.items():
@@ -241,8 +251,7 @@ def sibling_texts(session: Session, article_id: int, host: str, limit: int = 40)
     missing = [aid for aid in keys if aid not in out]
     stored: dict[int, list[versiontext.Stored]] = {}
     if missing:
-        columns = (Version.seq, Version.text_z, Version.text_delta, Version.text_sha1)
-        for aid, seq, text_z, text_delta, text_sha1 in session.execute(latest_two(*columns, of=missing)):
+        for aid, seq, text_z, text_delta, text_sha1 in session.execute(_SIBLING_STORED, {"missing": missing}):
             stored.setdefault(aid, []).append(versiontext.Stored(seq, text_z, text_delta, text_sha1))
     # The latest text is stored in full and the one before it is one delta away.
     for aid, chain in stored.items():
