@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import pipelines as _pipelines  # noqa: E402
+from pipeline import workers as _workers  # noqa: E402
 
 SETTINGS = {
     "REDLINE_ALLOW_PRIVATE": True,
@@ -51,7 +52,7 @@ SETTINGS = {
     "LOG_LEVEL": "WARNING",
     "RETRY_ENABLED": False,
 }
-_examine = _pipelines.examine
+_examine = _workers.examine
 
 
 def timed_examine(*args: Any) -> tuple[Any, float]:
@@ -201,7 +202,7 @@ def phase(kind: str, urls: list[str], db_url: str) -> dict[str, Any]:
         return {**raw_crawl(urls, db_url, SETTINGS), "cpu": _cpu_since(cpu0)}
 
     refs = _refs(db_url, urls)
-    _pipelines.examine = _in_process_examine  # type: ignore[assignment]
+    _workers.examine = _in_process_examine  # type: ignore[assignment]
     tally = _Tally()
     stats = crawl_articles(_timed_settings(db_url), on_item=tally.seen, refs=refs)
     return tally.result(stats, _cpu_since(cpu0))
@@ -223,7 +224,7 @@ def daemon_phase(db_url: str) -> None:
     from pipeline.workers import KEPT
     from spiders.article import ArticleSpider
 
-    _pipelines.examine = _in_process_examine  # type: ignore[assignment]
+    _workers.examine = _in_process_examine  # type: ignore[assignment]
     settings = _timed_settings(db_url)
     settings.set("REDLINE_EXTRACT_KEEP_WORKERS", True, priority="cmdline")  # as scheduler.Daemon sets it
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")

@@ -12,12 +12,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-import os
-import statistics
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from scrapy import Spider
@@ -29,17 +24,14 @@ from sqlalchemy.orm import Session
 
 from pipeline import outcome
 from pipeline.background import background_from
-from pipeline.examine import examine
 from pipeline.extract import SiteOverrides
-from pipeline.items import ARTICLES_TO_CHECK, FetchedPage
+from pipeline.items import FetchedPage
 from pipeline.outcome import Latest, Rules
 from pipeline.overrides import OverrideTable
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
-from pipeline.workers import KEPT
-from pipeline.workers import start as start_workers
-from pipeline.workers import warm as warm_workers
+from pipeline.workers import Examiner
 from storage import queries, record, versiontext
 from storage.db import open_database, session_scope, transaction
 from storage.models import CheckOutcome, utcnow
@@ -49,11 +41,6 @@ from storage.sources import source_overrides
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-PROJECT_AFTER = 20  # pages seen before a crawl's examine CPU is projected onto the rest
-# A projection starts workers only this far past REDLINE_EXTRACT_POOL_AFTER: pages wait 0.3 s and
-# more for them, which a crawl of a few hundred articles near the threshold loses (bench/replay.py).
-PROJECTED_MARGIN = 2.0
 
 
 def setting(
@@ -79,7 +66,7 @@ def setting(
     return value
 
 
-class ExtractPipeline:
+class ExtractPipeline(Examiner):
     """Runs the article extractor on every new 200 response.
 
     A page the gate calls unchanged since the last extraction skips extraction
@@ -111,20 +98,11 @@ class ExtractPipeline:
         keep: bool = False,
         stats: StatsCollector | None = None,
     ):
+        super().__init__(processes, after, keep, stats)
         self.setting_overrides = overrides
         self.overrides = OverrideTable(setting=overrides)
         self.db_url = db_url
         self.keys = keys
-        self.processes = processes  # None: auto
-        self.after = after  # seconds of examine's CPU in this process before "auto" starts workers
-        self.examined_cpu = 0.0
-        self.seen = 0  # pages this pipeline has seen, examined or not (a 304, the same bytes)
-        self.costs: list[float] = []  # CPU seconds of each page examined in this process
-        self.stats = stats  # where the spider says how many articles the crawl checks
-        self.keep = keep  # leave the workers running for this process's next crawl
-        self.pool: ProcessPoolExecutor | None = None
-        self.warming: Future[ProcessPoolExecutor] | None = None  # "auto" starting its workers (pipeline/workers.py)
-        self.decided = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -155,61 +133,8 @@ class ExtractPipeline:
     def overrides_for(self, url: str, source_id: int | None) -> SiteOverrides | None:
         return SiteOverrides.from_mapping(self.overrides.lookup(url, source_id))
 
-    def _workers(self) -> int | None:
-        """How many workers to start now; None: not decided yet."""
-        if self.processes is not None:
-            return self.processes
-        if self.examined_cpu <= self.after and self.projected_cpu() <= PROJECTED_MARGIN * self.after:
-            return None
-        return 2 if (os.cpu_count() or 1) > 1 else 0
-
-    def projected_cpu(self) -> float:
-        """The CPU examining pages costs this crawl, spent or on course to be, once
-        a few pages tell: what it spent, plus the articles left (the spider's count)
-        times the share of pages it examined times what a typical one cost (the
-        median: the odd new version costs ten gate checks). A first crawl or a
-        recheck of a thousand changed pages starts its workers within its first
-        pages instead of examining 0.5 s of them on the reactor's thread; a cycle
-        of a few hundred mostly unchanged articles still never starts them."""
-        total = self.stats.get_value(ARTICLES_TO_CHECK) if self.stats is not None else None
-        if not isinstance(total, int) or self.seen < PROJECT_AFTER or total <= self.seen or not self.costs:
-            return self.examined_cpu
-        share = len(self.costs) / self.seen
-        return self.examined_cpu + (total - self.seen) * share * statistics.median(self.costs)
-
-    async def _pool(self) -> ProcessPoolExecutor | None:
-        """The pool for this page's extraction, or None to extract here.
-
-        Once "auto" decides to start workers, pages wait for them and the crawl
-        does not: starting them takes the fork server 0.3 s and more, which on
-        this thread would stop every fetch (pipeline/workers.py warm())."""
-        if self.decided:
-            return self.pool
-        if self.warming is None:
-            if self.keep and KEPT.pool is not None and self.processes != 0:
-                self.decided, self.pool = True, KEPT.pool  # warm from an earlier crawl of this process
-                return self.pool
-            workers = self._workers()
-            if workers is None:
-                return None
-            if workers == 0 or self.processes is not None:  # a number: its workers from the first page on
-                self.decided = True
-                if workers > 0:
-                    self.pool = KEPT.get(workers) if self.keep else start_workers(workers)
-                return self.pool
-            self.warming = warm_workers(workers, self.keep)
-        try:
-            pool = await asyncio.wrap_future(self.warming)
-        except Exception as exc:
-            pool = None
-            if not self.decided:
-                logger.warning("the extraction workers did not start (%s); extracting in the crawl's process", exc)
-        if not self.decided:
-            self.decided, self.pool = True, pool
-        return self.pool
-
     async def process_item(self, item: Any) -> Any:
-        self.seen += isinstance(item, FetchedPage)
+        self.seen += isinstance(item, FetchedPage)  # examined or not (a 304, the same bytes): projected_cpu
         if isinstance(item, FetchedPage) and item.has_text and item.http_status == 200 and not item.same_body:
             url = item.final_url or item.url
             overrides = self.overrides_for(url, item.source_id)
@@ -217,57 +142,15 @@ class ExtractPipeline:
             args = (page, url, overrides, item.previous_region_key, self.keys, item.encoding)
             pool = await self._pool()
             try:
-                if pool is None:
-                    started = time.thread_time()
-                    found = examine(*args)
-                    self.costs.append(time.thread_time() - started)
-                    self.examined_cpu += self.costs[-1]
-                else:
-                    found = await self._in_pool(pool, args)
+                found = self.examine_here(args) if pool is None else await self._in_pool(pool, args)
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
             else:
                 item.same_region, item.extracted, item.region_key, item.hint = found
         return item
 
-    async def _in_pool(self, pool: ProcessPoolExecutor, args: tuple[Any, ...]) -> Any:
-        """examine(*args) in a worker. A worker that died (killed, out of memory)
-        loses no page: this one and the rest of the crawl are examined here."""
-        try:
-            future = pool.submit(examine, *args)
-        except RuntimeError:  # broken, or shut down by another crawl of this process that lost a worker
-            logger.warning("the extraction workers are gone; extracting in the crawl's process from now on")
-        else:
-            try:
-                return await asyncio.wrap_future(future)
-            except BrokenProcessPool:
-                logger.warning("an extraction worker died; extracting in the crawl's process from now on")
-        self._drop_pool()
-        return examine(*args)
-
-    def _kept(self) -> bool:
-        """Whether this crawl's workers are the ones its process keeps."""
-        return self.pool is not None and self.pool is KEPT.pool
-
-    def _drop_pool(self) -> None:
-        if self._kept():
-            KEPT.drop()
-        elif self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        self.pool = None
-
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self.warming is not None and not self.decided:
-            # Workers still starting as the crawl ends: wait for them, then keep or stop them as any.
-            try:
-                self.pool = self.warming.result()
-            except Exception:
-                self.pool = None
-            self.decided = True
-        if self._kept():
-            self.pool = None  # the process's next crawl starts with them
-        else:
-            self._drop_pool()
+        self.release_workers()
 
 
 def fold_sitewide_lines(session: Session, since: dt.datetime) -> int:
