@@ -104,9 +104,9 @@ def warm(workers: int, keep: bool) -> Future[ProcessPoolExecutor]:
 
     Starting blocks for as long as the fork server takes to import extraction
     (0.3 s and more): on the crawl's own thread that is a reactor standing
-    still while pages wait. Off it, the crawl goes on examining pages itself
-    until the workers are there. ``keep``: the pool is the one :data:`KEPT`
-    holds for the process's next crawl."""
+    still. Off it, the crawl goes on fetching while the pages to examine wait
+    for the workers (:meth:`Examiner._pool`). ``keep``: the pool is the one
+    :data:`KEPT` holds for the process's next crawl."""
     started: Future[ProcessPoolExecutor] = Future()
 
     def run() -> None:
@@ -116,7 +116,7 @@ def warm(workers: int, keep: bool) -> Future[ProcessPoolExecutor]:
             # A pool forks a worker per task while none is idle: one task each starts them all.
             for answer in [pool.submit(ready) for _ in range(workers)]:
                 answer.result()
-        except Exception as exc:  # handed to the crawl, which goes on examining pages itself
+        except Exception as exc:  # handed to the crawl, which then examines its pages itself
             if keep:
                 KEPT.drop()
             elif pool is not None:
