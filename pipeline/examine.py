@@ -5,11 +5,13 @@ Pure, and a module function so an extraction worker process can run it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
 from pipeline import gate, jsshell
 from pipeline.decoding import decode
 from pipeline.extract import Extracted, SiteOverrides, extract
+from storage import warc
 
 
 class Examined(NamedTuple):
@@ -17,6 +19,9 @@ class Examined(NamedTuple):
     extracted: Extracted | None
     region_key: str | None  # the gate key to store, None when unknown
     hint: str | None = None  # an empty page that script would build (pipeline/jsshell.py)
+    # The fetch's WARC response record, built where the bytes already are: most
+    # of what storing a new version costs the crawl's thread (storage/warc.py).
+    response: warc.Response | None = None
 
 
 def examine(
@@ -26,11 +31,15 @@ def examine(
     previous_key: str | None,
     keys: bool,
     encoding: str | None = None,
+    capture: tuple[warc.Exchange, dt.datetime] | None = None,
 ) -> Examined:
-    """(gate said unchanged, extraction, gate key, hint) of one page: the gate first
-    (pipeline/gate.py), extraction only when it cannot say the article is as it
-    was; after an extraction the gate learns the page's new key. ``html`` may be
-    the response's bytes, decoded here with ``encoding`` as the crawl would."""
+    """(gate said unchanged, extraction, gate key, hint, response record) of one
+    page: the gate first (pipeline/gate.py), extraction only when it cannot say
+    the article is as it was; after an extraction the gate learns the page's new
+    key. ``html`` may be the response's bytes, decoded here with ``encoding`` as
+    the crawl would. ``capture``: the exchange and when it arrived, whose
+    response record is built once an extraction finds an article (a new
+    version, unless its text is the stored one's)."""
     if isinstance(html, bytes):
         html = decode(html, encoding)
     keys = keys and overrides is None  # per-site selectors read what the gate does not
@@ -39,6 +48,7 @@ def examine(
     extracted = extract(html, url, overrides)
     if extracted.is_empty:  # parsed once more only here, where it is examined, not on the crawl's thread
         return Examined(False, extracted, None, jsshell.HINT if jsshell.script_built(html) else None)
+    response = warc.response_record(*capture) if capture is not None else None
     if not keys:
-        return Examined(False, extracted, None)
-    return Examined(False, extracted, gate.learn(html, extracted, url) or gate.NO_KEY)
+        return Examined(False, extracted, None, None, response)
+    return Examined(False, extracted, gate.learn(html, extracted, url) or gate.NO_KEY, None, response)

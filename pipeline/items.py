@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.decoding import decode
 from storage.models import CheckOutcome
-from storage.warc import Exchange
+from storage.warc import Exchange, Response
 
 if TYPE_CHECKING:
     from pipeline.extract import Extracted
@@ -46,6 +46,8 @@ class FetchedPage:
     region_key: str | None = None
     # The request and response as sent and received (spiders/capture.py): kept as WARC records with a new version.
     exchange: Exchange | None = None
+    # Its WARC response record, built by ExtractPipeline where the page was examined.
+    warc_response: Response | None = None
     # The source that listed the article (its extraction overrides apply).
     source_id: int | None = None
     # Set by ExtractPipeline when an empty extraction looks like a script-built page (pipeline/jsshell.py).

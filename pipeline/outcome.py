@@ -304,7 +304,7 @@ def _held(last_text: str, new_text: str, pending_hash: str | None, digest: str |
 def _raw(page: FetchedPage) -> RawFetch:
     """What the WARC records keep: the exchange as received, or, without one, the page's text
     (decoding a 200 KB page costs 0.1 ms that the exchange's bytes do not need)."""
-    return RawFetch(page.exchange, page.text() if page.exchange is None else None, page.fetched_at)
+    return RawFetch(page.exchange, page.text() if page.exchange is None else None, page.fetched_at, page.warc_response)
 
 
 def _classified(latest: Latest, new: Snapshot, seq: int, now: dt.datetime, background: Background) -> list[ChangeRow]:

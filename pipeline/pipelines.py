@@ -97,12 +97,14 @@ class ExtractPipeline(Examiner):
         db_url: str | None = None,
         keep: bool = False,
         stats: StatsCollector | None = None,
+        keep_raw: bool = True,
     ):
         super().__init__(processes, after, keep, stats)
         self.setting_overrides = overrides
         self.overrides = OverrideTable(setting=overrides)
         self.db_url = db_url
         self.keys = keys
+        self.keep_raw = keep_raw  # REDLINE_STORE_RAW_HTML: a new version keeps its fetch as WARC records
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -120,6 +122,7 @@ class ExtractPipeline(Examiner):
             settings.get("REDLINE_DB"),
             setting(settings, "REDLINE_EXTRACT_KEEP_WORKERS", settings.getbool),
             getattr(crawler, "stats", None),
+            setting(settings, "REDLINE_STORE_RAW_HTML", settings.getbool),
         )
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -139,14 +142,16 @@ class ExtractPipeline(Examiner):
             url = item.final_url or item.url
             overrides = self.overrides_for(url, item.source_id)
             page = item.html if item.html is not None else item.body or b""  # bytes: decoded where examined
-            args = (page, url, overrides, item.previous_region_key, self.keys, item.encoding)
+            # The WARC response record is built where the page is examined (pipeline/examine.py).
+            capture = (item.exchange, item.fetched_at) if self.keep_raw and item.exchange and item.fetched_at else None
+            args = (page, url, overrides, item.previous_region_key, self.keys, item.encoding, capture)
             pool = await self._pool()
             try:
                 found = self.examine_here(args) if pool is None else await self._in_pool(pool, args)
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
             else:
-                item.same_region, item.extracted, item.region_key, item.hint = found
+                item.same_region, item.extracted, item.region_key, item.hint, item.warc_response = found
         return item
 
     def close_spider(self, spider: Spider | None = None) -> None:

@@ -84,6 +84,7 @@ class RawFetch:
     exchange: warc.Exchange | None
     html: str | None
     fetched_at: dt.datetime | None
+    response: warc.Response | None = None  # the exchange's response record, built ahead (pipeline/examine.py)
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,8 @@ def _add_version(session: Session, opened: Opened, new: NewVersion) -> None:
     if version.seq != new.seq:
         raise AssertionError(f"article {article.id}: decided version {new.seq}, stored {version.seq}")
     if new.raw is not None:  # the raw page's one copy: the fetch as WARC records
-        warc.keep(session, article, version, new.raw.exchange, new.raw.html, new.raw.fetched_at)
+        raw = new.raw
+        warc.keep(session, article, version, raw.exchange, raw.html, raw.fetched_at, response=raw.response)
 
 
 def _fold(session: Session, article_id: int, fold: Fold) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import io
@@ -14,6 +15,7 @@ import urllib.request
 import zipfile
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import select, text
 from warcio.archiveiterator import ArchiveIterator
@@ -364,3 +366,46 @@ def test_a_crawl_that_meets_a_corrupted_version_records_it_against_the_article(s
     assert "checked 1 of 1: 1 error" in done.stdout and "Traceback" not in done.stderr
     (last,) = [c for c in redline.json("checks", url)["checks"] if c["outcome"] == "error"]
     assert last["error"].startswith(f"stored version unreadable: article {article_id} {url}: version 1: ")
+
+
+def _fragment(built: warc.Built) -> list[tuple[str, dict[str, str], bytes]]:
+    out = []
+    for record in ArchiveIterator(io.BytesIO(built.data), check_digests=True):
+        out.append((record.rec_type, dict(record.rec_headers.headers), record.content_stream().read()))
+    return out
+
+
+def test_a_response_record_built_ahead_makes_the_fragment_build_would() -> None:
+    fetched = dt.datetime(2026, 12, 3, 12, 0, 0, 250000)
+    body = gzip.compress(_v2().encode("utf-8"))
+    exchange = warc.Exchange(
+        "https://news.test/world/truce?page=1",
+        200,
+        "OK",
+        response_headers=[
+            ("Content-Type", "text/html"),
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+        ],
+        body=body,
+        request_headers=[("Accept", "text/html")],
+        ip_address="127.0.0.1",
+    )
+    article = SimpleNamespace(id=7, url=exchange.url)
+    version = SimpleNamespace(seq=2, fetched_at=fetched, final_url=None, content_hash="c" * 40, text_sha1="t" * 40)
+    ahead = warc.response_record(exchange, fetched)
+    args = {"article": article, "version": version, "exchange": exchange, "html": None, "fetched_at": fetched}
+    here = warc.build(**args)  # type: ignore[arg-type]
+    used = warc.build(**args, response=ahead)  # type: ignore[arg-type]
+    assert here is not None and used is not None
+    assert used.record_id == ahead.record_id and ahead.data in used.data
+    ids = {"WARC-Record-ID", "WARC-Concurrent-To", "WARC-Refers-To"}
+    for (kind, h1, p1), (kind2, h2, p2) in zip(_fragment(here), _fragment(used), strict=True):
+        assert (kind, p1) == (kind2, p2)
+        assert {k: v for k, v in h1.items() if k not in ids} == {k: v for k, v in h2.items() if k not in ids}
+    request, response, meta = _fragment(used)
+    assert request[1]["WARC-Concurrent-To"] == response[1]["WARC-Record-ID"] == meta[1]["WARC-Refers-To"]
+    # One built for another fetch of the page (another time) is not taken: the records say when this one came.
+    stale = warc.build(**args, response=warc.response_record(exchange, fetched + dt.timedelta(minutes=5)))  # type: ignore[arg-type]
+    assert stale is not None and stale.record_id != ahead.record_id
+    assert [h["WARC-Date"] for _, h, _ in _fragment(stale)] == [warc.warc_date(fetched)] * 3

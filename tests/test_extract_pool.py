@@ -5,6 +5,8 @@ loses no page."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import io
 import multiprocessing
 import os
 import signal
@@ -17,11 +19,13 @@ from types import SimpleNamespace
 import pytest
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
+from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
 from pipeline.workers import KEPT, worker_context
+from storage import warc
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
@@ -352,3 +356,42 @@ def test_the_article_spider_tells_the_pipeline_how_many_articles_it_checks() -> 
     assert pipeline.projected_cpu() == 0.01  # all seven seen already: what was spent
     stats.set_value("redline/articles_to_check", 70)
     assert pipeline.projected_cpu() == pytest.approx(0.01 + 50 * 0.5 * 0.001)
+
+
+def _captured(i: int, html: str) -> FetchedPage:
+    """A page as the article spider hands it on: bytes, the exchange, when it arrived."""
+    body = html.encode("utf-8")
+    page = FetchedPage(i, f"http://news.test/a/{i}-truce", http_status=200, body=body, encoding="utf-8")
+    page.exchange = warc.Exchange(page.url, 200, "OK", response_headers=[("Content-Type", "text/html")], body=body)
+    page.fetched_at = dt.datetime(2026, 12, 3, 12, 0, i)
+    return page
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_the_response_record_is_built_where_the_page_is_examined(processes: int) -> None:
+    pipeline = _pipeline(REDLINE_EXTRACT_PROCESSES=processes)
+    try:
+        found = asyncio.run(_run(pipeline, [_captured(i, PAGES[i % 2]) for i in range(2)]))
+    finally:
+        pipeline.close_spider()
+    for page in found:
+        assert page.warc_response is not None and page.exchange is not None and page.fetched_at is not None
+        assert page.warc_response.target == page.url
+        assert page.warc_response.date == warc.warc_date(page.fetched_at)
+        records = ArchiveIterator(io.BytesIO(page.warc_response.data), check_digests=True)
+        record = next(records)
+        assert record.rec_type == "response" and record.content_stream().read() == page.exchange.body
+        assert next(records, None) is None
+
+
+def test_no_response_record_without_raw_pages_or_an_article() -> None:
+    off = _pipeline(REDLINE_EXTRACT_PROCESSES=0, REDLINE_STORE_RAW_HTML=False)
+    (page,) = asyncio.run(_run(off, [_captured(1, PAGES[0])]))
+    assert page.extracted is not None and page.warc_response is None  # REDLINE_STORE_RAW_HTML=False keeps none
+    on = _pipeline(REDLINE_EXTRACT_PROCESSES=0)
+    (empty,) = asyncio.run(_run(on, [_captured(2, "<html><body><nav>Home</nav></body></html>")]))
+    assert empty.extracted is not None and empty.extracted.is_empty and empty.warc_response is None
+    again = _captured(3, PAGES[0])
+    again.previous_region_key = page.region_key
+    (gated,) = asyncio.run(_run(on, [again]))
+    assert gated.same_region and gated.warc_response is None  # the gate said unchanged: no version to keep
