@@ -11,7 +11,7 @@ from typing import NamedTuple
 from pipeline import gate, jsshell
 from pipeline.decoding import decode
 from pipeline.extract import Extracted, SiteOverrides, extract
-from storage import warc
+from storage import warcbuild as warc  # not storage.warc: a worker needs no database layer
 
 
 class Examined(NamedTuple):
