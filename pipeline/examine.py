@@ -6,12 +6,15 @@ Pure, and a module function so an extraction worker process can run it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import NamedTuple
 
 from pipeline import gate, jsshell
 from pipeline.decoding import decode
 from pipeline.extract import Extracted, SiteOverrides, extract
 from storage import warcbuild as warc  # not storage.warc: a worker needs no database layer
+
+logger = logging.getLogger(__name__)
 
 
 class Examined(NamedTuple):
@@ -48,7 +51,17 @@ def examine(
     extracted = extract(html, url, overrides)
     if extracted.is_empty:  # parsed once more only here, where it is examined, not on the crawl's thread
         return Examined(False, extracted, None, jsshell.HINT if jsshell.script_built(html) else None)
-    response = warc.response_record(*capture) if capture is not None else None
+    response = _response_record(capture) if capture is not None else None
     if not keys:
         return Examined(False, extracted, None, None, response)
     return Examined(False, extracted, gate.learn(html, extracted, url) or gate.NO_KEY, None, response)
+
+
+def _response_record(capture: tuple[warc.Exchange, dt.datetime]) -> warc.Response | None:
+    """The response record built ahead, or None: it only saves the store building
+    it, which then builds it itself, so a failure here must not cost the page."""
+    try:
+        return warc.response_record(*capture)
+    except Exception as exc:  # whatever failed, the store builds the record (and meets it) itself
+        logger.warning("the WARC record of %s was not built ahead: %s", capture[0].url, exc)
+        return None

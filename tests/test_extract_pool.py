@@ -25,7 +25,7 @@ from pipeline.extract import extract
 from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
 from pipeline.workers import KEPT, worker_context
-from storage import warc
+from storage import warc, warcbuild
 from tests.articles import TRUCE_V1, article_page, truce_report
 
 PAGES = [article_page(TRUCE_V1.title, truce_report(n, toll)) for n, toll in ((1, "20,000"), (2, "20,057"))]
@@ -395,3 +395,13 @@ def test_no_response_record_without_raw_pages_or_an_article() -> None:
     again.previous_region_key = page.region_key
     (gated,) = asyncio.run(_run(on, [again]))
     assert gated.same_region and gated.warc_response is None  # the gate said unchanged: no version to keep
+
+
+def test_a_record_that_cannot_be_built_ahead_costs_the_page_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> warc.Response:
+        raise ValueError("no record")
+
+    monkeypatch.setattr(warcbuild, "response_record", broken)
+    (page,) = asyncio.run(_run(_pipeline(REDLINE_EXTRACT_PROCESSES=0), [_captured(1, PAGES[0])]))
+    assert page.extracted == extract(PAGES[0], page.url) and page.region_key  # extracted and learned as ever
+    assert page.warc_response is None and page.extraction_error is None  # the store builds the record itself
