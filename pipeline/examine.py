@@ -23,7 +23,7 @@ class Examined(NamedTuple):
     region_key: str | None  # the gate key to store, None when unknown
     hint: str | None = None  # an empty page that script would build (pipeline/jsshell.py)
     # The fetch's WARC response record, built where the bytes already are: most
-    # of what storing a new version costs the crawl's thread (storage/warc.py).
+    # of what storing a new version costs the crawl's thread (storage/warcbuild.py).
     response: warc.Response | None = None
 
 

@@ -152,6 +152,22 @@ def _request(writer: _Writer, exchange: Exchange, response: Response) -> None:
     writer.write(request)
 
 
+def _payload_record(
+    writer: _Writer, target: str, kind: str, data: bytes, content_type: str, headers: dict[str, str]
+) -> Any:
+    """A record of ``data`` alone (no HTTP headers), written to ``writer``; the record is returned."""
+    record = writer.builder.create_warc_record(
+        target,
+        kind,
+        payload=io.BytesIO(data),
+        length=len(data),  # known: warcio then neither spools the payload to a temporary file nor re-reads it
+        warc_content_type=content_type,
+        warc_headers_dict=headers,
+    )
+    writer.write(record)
+    return record
+
+
 def build(
     *,
     article: Article,
@@ -179,27 +195,13 @@ def build(
         assert html is not None
         target = version.final_url or article.url
         page = html.encode("utf-8")
-        main = writer.builder.create_warc_record(
-            target,
-            "resource",
-            payload=io.BytesIO(page),
-            length=len(page),
-            warc_content_type="text/html; charset=utf-8",
-            warc_headers_dict={"WARC-Date": date},
-        )
-        writer.write(main)
+        main = _payload_record(writer, target, "resource", page, "text/html; charset=utf-8", {"WARC-Date": date})
         record_id = str(main.rec_headers.get_header("WARC-Record-ID"))
         payload_digest = str(main.rec_headers.get_header("WARC-Payload-Digest"))
     link = json.dumps(link_of(article, version), sort_keys=True).encode("utf-8")
-    meta = writer.builder.create_warc_record(
-        target,
-        "metadata",
-        payload=io.BytesIO(link),
-        length=len(link),
-        warc_content_type="application/json",
-        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": record_id},
+    _payload_record(
+        writer, target, "metadata", link, "application/json", {"WARC-Date": date, "WARC-Refers-To": record_id}
     )
-    writer.write(meta)
     return Built(b"".join(writer.parts), record_id, payload_digest)
 
 
