@@ -15,7 +15,7 @@ and the crawl ran in 5.0-5.1 s instead of 5.6-5.8.
 10,000 objects before a collection (a cycle of garbage lives a little longer;
 what a crawl holds is the same). Called where a process is about to crawl
 (spiders/runner.py, scheduler.py) and in each extraction worker
-(pipeline/workers.py).
+(pipeline/workerside.py).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import signal
 import statistics
 import sys
 import threading
@@ -26,44 +25,13 @@ from typing import Any
 
 from scrapy.statscollectors import StatsCollector
 
-from pipeline import heap
+from pipeline import workerside
 from pipeline.examine import Examined, examine
 from pipeline.items import ARTICLES_TO_CHECK
 
 logger = logging.getLogger(__name__)
 
 PRELOAD = "pipeline.warm"  # extraction's first-use loading, done once in the fork server (preload())
-
-
-def leave_with(crawl: int) -> None:
-    """Worker initializer: exit once the crawl process (pid ``crawl``) is gone.
-
-    A crawl killed with SIGKILL (or by the OOM killer) cannot shut its pool
-    down, and its idle workers would wait on their queue for ever. A worker's
-    parent is the crawl (spawn) or the fork server, which outlives the crawl as
-    long as a worker holds the fd it watches (forkserver): so the worker
-    watches the crawl's pid itself, and its own parent.
-    Ctrl-C reaches the whole process group: the crawl stops its workers itself
-    (close_spider), so they ignore it rather than each print a traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    heap.settle()  # what the fork server loaded is never garbage (pipeline/heap.py)
-    parent = os.getppid()
-
-    def crawl_alive() -> bool:
-        try:
-            os.kill(crawl, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # a pid reused by another user's process: ours is gone
-            return False
-        return True
-
-    def watch() -> None:
-        while os.getppid() == parent and crawl_alive():
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="redline-parent-watch", daemon=True).start()
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
@@ -85,18 +53,16 @@ def preload() -> list[str]:
     write dates out in words). Warming costs the server 0.3 s of CPU and saves
     each worker as much; on a site that declares its dates no worker would
     ever load dateparser, so it is not warmed there."""
-    return [examine.__module__, PRELOAD] if "dateparser" in sys.modules else [examine.__module__]
+    modules = [examine.__module__, workerside.__name__]  # what a worker runs (pipeline/workerside.py)
+    return [*modules, PRELOAD] if "dateparser" in sys.modules else modules
 
 
 def start(workers: int) -> ProcessPoolExecutor:
     """``workers`` extraction processes that leave when this process does."""
     logger.info("extracting in %d worker processes", workers)
-    return ProcessPoolExecutor(workers, mp_context=worker_context(), initializer=leave_with, initargs=(os.getpid(),))
-
-
-def ready() -> int:
-    """A worker's first task: it answers once the worker runs."""
-    return os.getpid()
+    return ProcessPoolExecutor(
+        workers, mp_context=worker_context(), initializer=workerside.leave_with, initargs=(os.getpid(),)
+    )
 
 
 def warm(workers: int, keep: bool) -> Future[ProcessPoolExecutor]:
@@ -114,7 +80,7 @@ def warm(workers: int, keep: bool) -> Future[ProcessPoolExecutor]:
         try:
             pool = KEPT.get(workers) if keep else start(workers)
             # A pool forks a worker per task while none is idle: one task each starts them all.
-            for answer in [pool.submit(ready) for _ in range(workers)]:
+            for answer in [pool.submit(workerside.ready) for _ in range(workers)]:
                 answer.result()
         except Exception as exc:  # handed to the crawl, which then examines its pages itself
             if keep:

@@ -21,10 +21,12 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
+from pipeline import workerside
+from pipeline.examine import examine
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
-from pipeline.workers import KEPT, worker_context
+from pipeline.workers import KEPT, preload, start, worker_context
 from storage import warc, warcbuild
 from tests.articles import TRUCE_V1, article_page, truce_report
 
@@ -173,6 +175,26 @@ def test_workers_fork_from_a_server_that_imported_extraction() -> None:
     if "forkserver" in multiprocessing.get_all_start_methods():
         assert worker_context().get_start_method() == "forkserver"
         assert parent != os.getpid()  # the fork server's child, not a fresh interpreter of ours
+
+
+# Evaluated in a worker (builtins.eval pickles by name): the crawl-side packages it holds.
+CRAWL_SIDE = "sorted({m.split('.')[0] for m in __import__('sys').modules} & {'scrapy', 'sqlalchemy', 'twisted'})"
+
+
+def test_a_forked_worker_imports_nothing_of_the_crawl_side() -> None:
+    """A worker unpickles its initializer and tasks by module: were they in
+    pipeline/workers.py, each worker would import Scrapy and SQLAlchemy again
+    (0.26 s of CPU apiece). The fork server preloads what a worker runs."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server on this platform: a spawned worker imports what it runs")
+    pool = start(1)
+    try:
+        assert pool.submit(workerside.ready).result(timeout=60) != os.getpid()
+        assert pool.submit(eval, CRAWL_SIDE).result(timeout=60) == []
+        assert pool.submit(examine, PAGES[0], "https://example.com/a", None, None, True).result(timeout=60).extracted
+    finally:
+        pool.shutdown()
+    assert "pipeline.workerside" in preload()
 
 
 WARMED = """
