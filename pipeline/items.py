@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import xxhash
+
 from pipeline.decoding import decode
 from storage.models import CheckOutcome
 from storage.warc import Exchange, Response
@@ -15,6 +17,17 @@ if TYPE_CHECKING:
 
 # The crawl stat the article spider sets as it starts: how many articles it checks.
 ARTICLES_TO_CHECK = "redline/articles_to_check"
+
+
+def body_digest(body: bytes) -> str:
+    """What a 200 body is compared with on its next fetch: XXH3-128, 0.002 ms for
+    a 208 KB page where SHA-1 took 0.10 ms of the crawl's thread, on every 200.
+    Neither resists a crafted collision (SHA-1's are bought, XXH3's computed):
+    a publisher who built a page with the last one's digest would have its edit
+    called unchanged, where serving the tracker other bytes is cheaper still.
+    A digest stored by SHA-1 (40 characters) meets its first XXH3 one (32) as
+    different bytes: that page goes through the gate once."""
+    return xxhash.xxh3_128_hexdigest(body)
 
 
 @dataclass
@@ -29,7 +42,7 @@ class FetchedPage:
     last_modified: str | None = None
     duration_ms: float | None = None
     error: str | None = None
-    # sha1 of this body and of the last 200 body: equal bytes need no extraction.
+    # body_digest() of this body and of the last 200 body: equal bytes need no extraction.
     body_hash: str | None = None
     previous_body_hash: str | None = None
     # When the response (or the failure) arrived, UTC; orders racing fetches.

@@ -9,7 +9,6 @@ pipelines.
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -29,7 +28,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from pipeline.items import ARTICLES_TO_CHECK, FetchedPage
+from pipeline.items import ARTICLES_TO_CHECK, FetchedPage, body_digest
 from spiders.capture import exchange_of
 from storage.db import open_database, session_scope
 from storage.models import utcnow
@@ -101,7 +100,7 @@ class ArticleSpider(scrapy.Spider):
     def parse(self, response: Response, **kwargs: Any) -> Any:
         meta = response.meta
         header = response.headers.get
-        body_hash = hashlib.sha1(response.body).hexdigest() if response.status == 200 else None
+        body_hash = body_digest(response.body) if response.status == 200 else None
         # The same bytes as last time are not decoded: nothing downstream reads them.
         same_body = body_hash is not None and body_hash == meta.get("body_hash")
         # A text page goes to extraction as bytes and the encoding to decode them with (pipeline/items.py).

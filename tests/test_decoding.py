@@ -4,13 +4,15 @@ are examined, to exactly the text Scrapy's response would have given."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from typing import Any
 
 import pytest
 from scrapy.http import HtmlResponse, Request
 
 from pipeline.decoding import decode
 from pipeline.extract import extract
-from pipeline.items import FetchedPage
+from pipeline.items import FetchedPage, body_digest
 from pipeline.pipelines import ExtractPipeline
 from spiders.article import ArticleSpider
 from tests.articles import article_page
@@ -49,6 +51,25 @@ def test_the_spider_hands_on_bytes_and_the_pipeline_examines_them_as_text() -> N
     assert examined.extracted == extract(response.text, url)
     assert examined.text() == response.text  # decoded once, where the crawl's process needs it
     assert examined.extracted.title and "Négociateurs’" in examined.extracted.title
+
+
+@pytest.mark.parametrize(
+    ("stored", "same"),
+    [
+        (lambda body: body_digest(body), True),
+        (lambda body: body_digest(body + b" "), False),  # one byte more
+        (lambda body: hashlib.sha1(body).hexdigest(), False),  # a digest stored before XXH3: different, once
+    ],
+)
+def test_the_same_bytes_are_known_by_their_digest_and_never_decoded(stored: Any, same: bool) -> None:
+    headers, body = CASES["utf-8 in the header"]
+    url = "http://news.test/a/1"
+    request = Request(url, meta={"article_id": 1, "started": 0.0, "body_hash": stored(body)})
+    page = ArticleSpider(refs=[]).parse(HtmlResponse(url, headers=headers, body=body, request=request))
+    assert page.body_hash == body_digest(body) and len(page.body_hash) == 32
+    assert page.same_body is same
+    assert (page.body is None) is same  # the same bytes go on as a quiet page, undecoded
+    assert page.error is None
 
 
 def test_a_new_versions_warc_keeps_the_exchange_bytes_and_decodes_only_without_them() -> None:
