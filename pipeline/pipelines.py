@@ -28,7 +28,7 @@ from pipeline.extract import SiteOverrides
 from pipeline.items import FetchedPage
 from pipeline.outcome import Latest, Rules
 from pipeline.overrides import OverrideTable
-from pipeline.quiet import is_quiet
+from pipeline.quiet import is_quiet, nothing_else_coming
 from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from pipeline.workers import Examiner
@@ -263,12 +263,21 @@ class StorePipeline:
     Quiet pages (a 304, the same bytes, the gate said unchanged) are queued
     and written together (storage/record.py): up to ``REDLINE_STORE_BATCH``
     pages (1 writes every page alone) or whatever arrived within
-    ``REDLINE_STORE_BATCH_WAIT`` seconds share one transaction. Either way a
+    ``REDLINE_STORE_BATCH_WAIT`` seconds share one transaction, written at
+    once when the crawl holds no other page (its last ones). Either way a
     page is decided by pipeline/outcome.py. An item leaves this pipeline only
     once its page is committed.
     """
 
-    def __init__(self, db_url: str, rules: Rules, stats: StatsCollector, batch_size: int, batch_wait: float):
+    def __init__(
+        self,
+        db_url: str,
+        rules: Rules,
+        stats: StatsCollector,
+        batch_size: int,
+        batch_wait: float,
+        crawler: Crawler | None = None,
+    ):
         self.db_url = db_url
         self.rules = rules
         self.stats = stats
@@ -277,6 +286,7 @@ class StorePipeline:
         self.queued: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.started = utcnow()
+        self.crawler = crawler  # whose engine says when no more pages can join a batch
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -287,7 +297,7 @@ class StorePipeline:
             settings, "REDLINE_STORE_BATCH", settings.getint, lambda n: n >= 1, "a number of pages, 1 or more"
         )
         wait = setting(settings, "REDLINE_STORE_BATCH_WAIT", settings.getfloat, lambda s: s >= 0, "seconds, 0 or more")
-        return cls(open_database(settings.get("REDLINE_DB")), rules, crawler.stats, batch, wait)
+        return cls(open_database(settings.get("REDLINE_DB")), rules, crawler.stats, batch, wait, crawler)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
@@ -310,7 +320,8 @@ class StorePipeline:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Decision] = loop.create_future()
         self.queued.append((page, future))
-        if len(self.queued) >= self.batch_size:
+        engine = self.crawler.engine if self.crawler is not None else None
+        if len(self.queued) >= self.batch_size or nothing_else_coming(engine, len(self.queued)):
             self.flush()
         elif self.timer is None:
             self.timer = loop.call_later(self.batch_wait, self.flush)

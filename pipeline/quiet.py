@@ -10,6 +10,8 @@ and no version is read or written.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline.items import FetchedPage
 from pipeline.outcome import empty_page
 
@@ -24,3 +26,26 @@ def is_quiet(page: FetchedPage) -> bool:
         return True
     redirected = page.final_url is not None and page.final_url != page.url
     return page.http_status == 200 and not redirected and (page.same_body or page.same_region or empty_page(page))
+
+
+def nothing_else_coming(engine: Any, waiting: int) -> bool:
+    """Whether the crawl holds no page but the ``waiting`` ones queued for a
+    batch: every start request sent, nothing scheduled or downloading, and no
+    other response in the spider or the pipelines. Then the batch has all it
+    will get, and waiting ``REDLINE_STORE_BATCH_WAIT`` more only delays the
+    crawl's end (50 ms of every cycle, 5 % of a 300-article recheck). Reads the
+    engine's own bookkeeping, as ``ExecutionEngine.spider_is_idle`` does; with
+    an engine that keeps it elsewhere the answer is no, and the timer decides."""
+    try:
+        scraper = engine.scraper.slot
+        return bool(
+            scraper is not None
+            and not scraper.queue
+            and len(scraper.active) <= waiting
+            and not engine.downloader.active
+            and engine._start is None
+            and engine._slot is not None
+            and not engine._slot.scheduler.has_pending_requests()
+        )
+    except AttributeError:
+        return False

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,6 +29,8 @@ from storage.db import get_engine, open_database, session_scope, transaction
 from storage.models import Article, ArticleStatus, Change, Check, CheckOutcome, WarcRecord, utcnow
 from storage.record import WRITABLE, Raced
 from tests.articles import TRUCE_V1, article_page
+from tests.conftest import Redline
+from tests.localsite import LocalSite
 
 # No jitter: two doors must plan the same next check.
 RULES = Rules(RecheckPolicy(jitter=0.0), min_ratio=0.2, keep_raw=True)
@@ -260,6 +264,57 @@ def test_the_pipeline_flushes_a_partial_batch_after_its_wait(url: str) -> None:
 
     assert asyncio.run(crawl()) == [(CheckOutcome.NOT_MODIFIED, ())] * 2
     assert [len(checks) for _, checks in _state(url, ids)] == [2, 2]
+
+
+def _engine(downloading: int = 0, active: int = 0, scheduled: bool = False, started: bool = True) -> Any:
+    """The bookkeeping of Scrapy's ExecutionEngine that spider_is_idle reads, as nothing_else_coming reads it."""
+    scheduler = SimpleNamespace(has_pending_requests=lambda: scheduled)
+    return SimpleNamespace(
+        scraper=SimpleNamespace(slot=SimpleNamespace(queue=deque(), active=set(range(active)))),
+        downloader=SimpleNamespace(active=set(range(downloading))),
+        _start=None if started else object(),
+        _slot=SimpleNamespace(scheduler=scheduler),
+    )
+
+
+@pytest.mark.parametrize(
+    ("engine", "at_once"),
+    [
+        (_engine(active=1), True),  # the crawl's last page: written without waiting
+        (_engine(active=2), False),  # another response is still in the spider or extraction
+        (_engine(active=1, downloading=1), False),
+        (_engine(active=1, scheduled=True), False),
+        (_engine(active=1, started=False), False),  # start requests still to come
+        (SimpleNamespace(), False),  # an engine that keeps its books elsewhere: the timer decides
+    ],
+)
+def test_a_batch_is_written_at_once_when_nothing_else_can_join_it(url: str, engine: Any, at_once: bool) -> None:
+    (article_id,) = _tracked(url, 1, f"last{at_once}{id(engine)}")
+    crawler = SimpleNamespace(engine=engine)
+    pipeline = StorePipeline(url, RULES, _Stats(), 64, 60.0, crawler)  # type: ignore[arg-type]
+    page = FetchedPage(article_id, f"http://news.test/{article_id}", http_status=304, fetched_at=utcnow())
+
+    async def queue_one() -> bool:
+        future = pipeline._queue(page)
+        written = future.done()
+        pipeline.flush()  # what the 60 s timer would do
+        return written and (await future).outcome == CheckOutcome.NOT_MODIFIED
+
+    assert asyncio.run(queue_one()) is at_once
+    assert [len(checks) for _, checks in _state(url, [article_id])] == [2]
+
+
+@pytest.mark.timeout(300)  # a liveness bound: without the engine's answer this crawl would wait an hour
+def test_a_real_crawls_last_batch_does_not_wait_for_its_timer(site: LocalSite, redline: Redline) -> None:
+    """Scrapy's own engine: once its last pages are queued, the batch is written
+    then, not when REDLINE_STORE_BATCH_WAIT (here an hour) runs out."""
+    urls = [site.put(f"/story-{n}", article_page(f"{TRUCE_V1.title} {n}", TRUCE_V1.paragraphs)) for n in range(3)]
+    redline("track", *urls)
+    redline("crawl", "--all", "-s", "AUTOTHROTTLE_ENABLED=False")
+    redline("crawl", "--all", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "REDLINE_STORE_BATCH_WAIT=3600")
+    assert [[c["outcome"] for c in redline.json("checks", u)["checks"]] for u in urls] == [
+        ["new_version", "not_modified"]  # the local site answers its ETags: three quiet 304s, one batch
+    ] * 3
 
 
 def test_the_batch_door_loads_no_orm_objects(url: str) -> None:
