@@ -2,9 +2,10 @@
 process keeps between its crawls.
 
 A ``redline crawl`` runs one crawl, and its workers end with it. The daemon
-runs a crawl per cycle in one process; starting two workers costs about half a
-second of CPU and half a second before their first answer, more than a cycle
-of gated rechecks takes. So a crawl run with ``REDLINE_EXTRACT_KEEP_WORKERS``
+runs a crawl per cycle in one process; starting two workers costs the fork
+server's import of extraction (0.2-0.3 s of CPU, the workers then import
+nothing: pipeline/workerside.py) and 0.3 s before their first answer, a good
+part of a cycle of gated rechecks. So a crawl run with ``REDLINE_EXTRACT_KEEP_WORKERS``
 (the daemon sets it) leaves its workers in :data:`KEPT` when it ends, and the
 next crawl of the process starts with them warm.
 """

@@ -184,7 +184,7 @@ CRAWL_SIDE = "sorted({m.split('.')[0] for m in __import__('sys').modules} & {'sc
 def test_a_forked_worker_imports_nothing_of_the_crawl_side() -> None:
     """A worker unpickles its initializer and tasks by module: were they in
     pipeline/workers.py, each worker would import Scrapy and SQLAlchemy again
-    (0.26 s of CPU apiece). The fork server preloads what a worker runs."""
+    (0.52 s of CPU apiece). The fork server preloads what a worker runs."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork server on this platform: a spawned worker imports what it runs")
     pool = start(1)
