@@ -33,9 +33,10 @@ from pipeline.recheck import RecheckPolicy
 from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
 from pipeline.workers import Examiner
 from storage import queries, record, versiontext
+from storage.batch import Raced, apply_batch, can_batch, fits_batch, lock_states
 from storage.db import open_database, session_scope, transaction
 from storage.models import CheckOutcome, utcnow
-from storage.record import Decision, Raced
+from storage.record import Decision
 from storage.sources import source_overrides
 
 logger = logging.getLogger(__name__)
@@ -235,25 +236,25 @@ def record_quiet(
     for :func:`record_page` (an article that is not active, has no version yet,
     was checked later by another worker, or comes twice).
 
-    Raises :class:`~storage.record.Raced` when an article moved under the batch.
+    Raises :class:`~storage.batch.Raced` when an article moved under the batch.
     """
     now = now or utcnow()
     ids = [p.article_id for p in pages]
     repeated = {i for i in ids if ids.count(i) > 1}
-    states = record.lock_states(session, ids)
+    states = lock_states(session, ids)
     settled: list[tuple[FetchedPage, Decision]] = []
     left: list[FetchedPage] = []
     for page in pages:
         state = states.get(page.article_id)
-        if state is None or page.article_id in repeated or not record.can_batch(state, page.fetched_at or now):
+        if state is None or page.article_id in repeated or not can_batch(state, page.fetched_at or now):
             left.append(page)
             continue
         decision = outcome.decide(page, state, None, rules, now=now)
-        if record.fits_batch(decision):
+        if fits_batch(decision):
             settled.append((page, decision))
         else:
             left.append(page)
-    record.apply_batch(session, [d for _, d in settled])
+    apply_batch(session, [d for _, d in settled])
     return settled, left
 
 
@@ -261,7 +262,7 @@ class StorePipeline:
     """Writes each page's check, version and changes in one transaction.
 
     Quiet pages (a 304, the same bytes, the gate said unchanged) are queued
-    and written together (storage/record.py): up to ``REDLINE_STORE_BATCH``
+    and written together (storage/batch.py): up to ``REDLINE_STORE_BATCH``
     pages (1 writes every page alone) or whatever arrived within
     ``REDLINE_STORE_BATCH_WAIT`` seconds share one transaction, written at
     once when the crawl holds no other page (its last ones). Either way a

@@ -3,7 +3,7 @@
 Most rechecks learn nothing new: a 304, the same bytes again, or new
 furniture around an article the gate (pipeline/gate.py) found as it was. Their decision (pipeline/outcome.py) is a
 check row and the article's next check time, so StorePipeline writes them many
-to a transaction (storage/record.py ``apply_batch``). So is a page whose
+to a transaction (storage/batch.py ``apply_batch``). So is a page whose
 extraction is empty (a video page, a script-built shell): its check says so,
 and no version is read or written.
 """

@@ -10,8 +10,8 @@ Two doors, one decision. One page goes through the ORM, its article row locked
 on PostgreSQL (:func:`open_article`, :func:`apply`). Most rechecks learn
 nothing new (a 304, the same bytes, the same article region): their decisions
 are a check row and the article's next check time, and one transaction each
-costs about as much as the fetch. :func:`lock_states` and :func:`apply_batch`
-write a batch of them with three statements (read the articles, update them,
+costs about as much as the fetch. storage/batch.py writes a batch of them
+with three statements (read the articles, update them,
 insert the checks). A batch is all or nothing, like one page: a kill -9 loses
 the whole batch, which the schedule then fetches again, never half of a page.
 """
@@ -22,13 +22,12 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import queries, warc
-from storage.models import Article, ArticleStatus, Check, CheckOutcome, Source, Version, host_of
+from storage.models import Article, CheckOutcome, Source, Version, host_of
 
 logger = logging.getLogger(__name__)
 
@@ -223,9 +222,9 @@ def apply(session: Session, opened: Opened, decision: Decision) -> None:
     for change in decision.changes:
         if change.folds is not None:
             _fold(session, article.id, change.folds)
-        queries.add_change(session, article.id, **_row(change, exclude=("folds",)))
+        queries.add_change(session, article.id, **row_values(change, exclude=("folds",)))
     if decision.check is not None:
-        queries.add_check(session, article.id, **_row(decision.check))
+        queries.add_check(session, article.id, **row_values(decision.check))
 
 
 def _add_version(session: Session, opened: Opened, new: NewVersion) -> None:
@@ -233,7 +232,7 @@ def _add_version(session: Session, opened: Opened, new: NewVersion) -> None:
     # A first version reverts to nothing: no query (a first crawl stores thousands).
     reverts_to = queries.version_with_hash(session, article.id, new.content_hash) if article.version_count else None
     version = queries.add_version(
-        session, article, previous=opened.latest, reverts_to=reverts_to, **_row(new, exclude=("seq", "raw"))
+        session, article, previous=opened.latest, reverts_to=reverts_to, **row_values(new, exclude=("seq", "raw"))
     )
     if version.seq != new.seq:
         raise AssertionError(f"article {article.id}: decided version {new.seq}, stored {version.seq}")
@@ -251,110 +250,9 @@ def _fold(session: Session, article_id: int, fold: Fold) -> None:
         change.details = {**(change.details or {}), "reason": fold.reason}
 
 
-def _row(row: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+def row_values(row: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A row dataclass as column values (storage/batch.py writes check rows with it too)."""
     return {f.name: getattr(row, f.name) for f in fields(row) if f.name not in exclude}
-
-
-# --- a batch of quiet pages -----------------------------------------------------
-
-
-class Raced(Exception):
-    """An article changed between reading and updating it: the batch is rolled back."""
-
-
-# The batch reads and writes tables, never ORM entities: a statement naming
-# one goes through the ORM's compile and loading (or bulk-insert) machinery,
-# about as costly as the rows themselves.
-_ARTICLES = cast(Table, Article.__table__)
-_SOURCES = cast(Table, Source.__table__)
-_CHECKS = cast(Table, Check.__table__)
-# What the batch UPDATE sets; a decision that sets anything else is written alone.
-BATCH_COLUMNS = frozenset(
-    (
-        "last_checked_at",
-        "consecutive_failures",
-        "last_error",
-        "etag",
-        "last_modified",
-        "body_hash",
-        "region_key",
-        "next_check_at",
-        "status",
-    )
-)
-_UPDATE = (
-    update(_ARTICLES)
-    .where(
-        _ARTICLES.c.id == bindparam("b_id"),
-        _ARTICLES.c.status == ArticleStatus.ACTIVE.value,
-        or_(_ARTICLES.c.last_checked_at.is_(None), _ARTICLES.c.last_checked_at <= bindparam("b_fetched")),
-    )
-    .values(**{name: bindparam(f"b_{name}") for name in sorted(BATCH_COLUMNS)})
-)
-
-
-# Built once: a batch of quiet pages reads its articles' states with this (about 0.1 ms a batch saved).
-_STATES = (
-    select(*(_ARTICLES.c[n] for n in ("id", *WRITABLE)), _SOURCES.c.edit_rate)  # ArticleState's field order
-    .outerjoin(_SOURCES, _SOURCES.c.id == _ARTICLES.c.source_id)
-    .where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
-)
-_STATES_LOCKED = _STATES.order_by(_ARTICLES.c.id).with_for_update(of=_ARTICLES)
-
-
-def lock_states(session: Session, article_ids: Sequence[int]) -> dict[int, ArticleState]:
-    """The states of these articles in one SELECT (rows locked on PostgreSQL); missing ones are left out."""
-    query = _STATES_LOCKED if session.get_bind().dialect.name == "postgresql" else _STATES
-    return {row[0]: ArticleState(*row) for row in session.execute(query, {"ids": list(article_ids)})}
-
-
-def can_batch(state: ArticleState, fetched_at: dt.datetime) -> bool:
-    """What the batch UPDATE's guard expects of an article: active, with a
-    version, and not checked later than this fetch by another worker."""
-    return (
-        state.status == ArticleStatus.ACTIVE
-        and state.version_count > 0
-        and (state.last_checked_at is None or fetched_at >= state.last_checked_at)
-    )
-
-
-def fits_batch(decision: Decision) -> bool:
-    """A decision :func:`apply_batch` can write: a check and batch columns only."""
-    return (
-        decision.after is not None
-        and decision.check is not None
-        and decision.version is None
-        and not decision.changes
-        and decision.update.keys() <= BATCH_COLUMNS
-    )
-
-
-def apply_batch(session: Session, decisions: Sequence[Decision]) -> None:
-    """Write decisions that :func:`fits_batch` accepts, taken on states from
-    :func:`lock_states`: one UPDATE and one INSERT for all of them.
-
-    Raises :class:`Raced` when an article moved under the batch (another
-    worker's check landed between the read and the update); the caller rolls
-    back and stores those pages one by one.
-    """
-    if not decisions:
-        return
-    rows: list[dict[str, object]] = []
-    for decision in decisions:
-        after = decision.after
-        if after is None or not fits_batch(decision):
-            raise ValueError(f"article {after.id if after else '?'}: not a decision the batch can write")
-        row: dict[str, object] = {f"b_{name}": getattr(after, name) for name in BATCH_COLUMNS}
-        row.update(b_id=after.id, b_fetched=after.last_checked_at)
-        rows.append(row)
-    done = cast(CursorResult[Any], session.execute(_UPDATE, rows))
-    if done.rowcount != len(rows):
-        raise Raced(f"{len(rows) - done.rowcount} of {len(rows)} articles changed under the batch")
-    checks = []
-    for decision in decisions:
-        assert decision.check is not None and decision.after is not None
-        checks.append({"article_id": decision.after.id, **_row(decision.check)})
-    session.execute(insert(_CHECKS), checks)
 
 
 # --- a source run ----------------------------------------------------------------
@@ -428,4 +326,4 @@ def track_links(
 def add_changes(session: Session, article_id: int, rows: Sequence[ChangeRow]) -> None:
     """Change records that no fetch decided (a listing's headline): written as they are."""
     for row in rows:
-        queries.add_change(session, article_id, **_row(row, exclude=("folds",)))
+        queries.add_change(session, article_id, **row_values(row, exclude=("folds",)))

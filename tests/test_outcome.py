@@ -18,8 +18,9 @@ from pipeline.items import FetchedPage
 from pipeline.outcome import Latest, Rules, content_hash, decide, needs_latest, snapshot_of
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
+from storage.batch import fits_batch
 from storage.models import ArticleStatus, CheckOutcome
-from storage.record import ArticleState, Decision, RawFetch, fits_batch
+from storage.record import ArticleState, Decision, RawFetch
 from tests.articles import TRUCE_V1, article_page
 
 T0 = dt.datetime(2026, 11, 25, 9, 0)

@@ -1,4 +1,4 @@
-"""storage/record.py writes decisions: one page through the ORM, quiet pages in a batch.
+"""storage/record.py and storage/batch.py write decisions: one page through the ORM, quiet pages in a batch.
 
 Both doors write what pipeline/outcome.py decided, on SQLite and PostgreSQL;
 a batch whose article moved under it raises Raced and keeps nothing.
@@ -24,10 +24,11 @@ from pipeline.outcome import Rules
 from pipeline.pipelines import StorePipeline, record_page, record_quiet
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
-from storage import queries, record
+from storage import batch, queries, record
+from storage.batch import Raced
 from storage.db import get_engine, open_database, session_scope, transaction
 from storage.models import Article, ArticleStatus, Change, Check, CheckOutcome, WarcRecord, utcnow
-from storage.record import WRITABLE, Raced
+from storage.record import WRITABLE
 from tests.articles import TRUCE_V1, article_page
 from tests.conftest import Redline
 from tests.localsite import LocalSite
@@ -209,15 +210,15 @@ def test_an_article_moved_under_the_batch_raises_raced_and_nothing_is_kept(url: 
     at = T0 + dt.timedelta(minutes=20)
     pages = [FetchedPage(i, f"http://news.test/{i}", http_status=304, fetched_at=at) for i in ids]
 
-    def batch(session: Any) -> None:
-        states = record.lock_states(session, ids)
+    def store(session: Any) -> None:
+        states = batch.lock_states(session, ids)
         decisions = [outcome.decide(p, states[p.article_id], None, RULES, now=at) for p in pages]
         # Another writer's check of the second article lands between the read and the update.
         session.execute(update(Article).where(Article.id == ids[1]).values(last_checked_at=at + dt.timedelta(hours=1)))
-        record.apply_batch(session, decisions)
+        batch.apply_batch(session, decisions)
 
     with pytest.raises(Raced, match="1 of 3 articles changed under the batch"):
-        transaction(url, batch)
+        transaction(url, store)
     assert all(len(checks) == 1 and state.last_checked_at == T0 for state, checks in _state(url, ids))
 
 
