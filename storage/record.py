@@ -7,13 +7,9 @@ Nothing here decides anything; it reads what deciding needs and writes what
 was decided, in the caller's session.
 
 Two doors, one decision. One page goes through the ORM, its article row locked
-on PostgreSQL (:func:`open_article`, :func:`apply`). Most rechecks learn
-nothing new (a 304, the same bytes, the same article region): their decisions
-are a check row and the article's next check time, and one transaction each
-costs about as much as the fetch. storage/batch.py writes a batch of them
-with three statements (read the articles, update them,
-insert the checks). A batch is all or nothing, like one page: a kill -9 loses
-the whole batch, which the schedule then fetches again, never half of a page.
+on PostgreSQL (:func:`open_article`, :func:`apply`). The quiet pages most
+rechecks bring (a 304, the same bytes, the same article region) go through
+storage/batch.py, many to a transaction, written from the same decisions.
 """
 
 from __future__ import annotations
