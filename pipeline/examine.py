@@ -10,7 +10,7 @@ import logging
 from typing import NamedTuple
 
 from pipeline import gate, jsshell
-from pipeline.decoding import decode
+from pipeline.decoding import decode_keeping_utf8
 from pipeline.extract import Extracted, SiteOverrides, extract
 from storage import warcbuild as warc  # not storage.warc: a worker needs no database layer
 
@@ -43,10 +43,14 @@ def examine(
     the crawl would. ``capture``: the exchange and when it arrived, whose
     response record is built once an extraction finds an article (a new
     version, unless its text is the stored one's)."""
+    # What the gate parses: the text, or the bytes themselves where they are its
+    # UTF-8 (the same tree, without lexbor encoding the text again).
+    parsed: str | bytes = html
     if isinstance(html, bytes):
-        html = decode(html, encoding)
+        html, utf8 = decode_keeping_utf8(html, encoding)
+        parsed = utf8 if utf8 is not None else html
     keys = keys and overrides is None  # per-site selectors read what the gate does not
-    if keys and gate.unchanged(html, previous_key, url):
+    if keys and gate.unchanged(parsed, previous_key, url):
         return Examined(True, None, previous_key)
     extracted = extract(html, url, overrides)
     if extracted.is_empty:  # parsed once more only here, where it is examined, not on the crawl's thread
@@ -54,7 +58,7 @@ def examine(
     response = _response_record(capture) if capture is not None else None
     if not keys:
         return Examined(False, extracted, None, None, response)
-    return Examined(False, extracted, gate.learn(html, extracted, url) or gate.NO_KEY, None, response)
+    return Examined(False, extracted, gate.learn(parsed, extracted, url) or gate.NO_KEY, None, response)
 
 
 def _response_record(capture: tuple[warc.Exchange, dt.datetime]) -> warc.Response | None:

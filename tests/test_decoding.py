@@ -4,18 +4,19 @@ are examined, to exactly the text Scrapy's response would have given."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import hashlib
 from typing import Any
 
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from pipeline.decoding import decode
+from pipeline.decoding import decode, decode_keeping_utf8
 from pipeline.extract import extract
 from pipeline.items import FetchedPage, body_digest
 from pipeline.pipelines import ExtractPipeline
 from spiders.article import ArticleSpider
-from tests.articles import article_page
+from tests.articles import TRUCE_V1, article_page
 
 PAGE = article_page("Négociateurs’ truce — day 3", ["Les négociateurs se sont réunis mercredi à Doha.", "€6 million"])
 
@@ -83,3 +84,52 @@ def test_a_new_versions_warc_keeps_the_exchange_bytes_and_decodes_only_without_t
     assert kept.exchange is with_exchange.exchange and kept.html is None and with_exchange.html is None
     alone = FetchedPage(2, "http://news.test/b", http_status=200, body=body, encoding="cp1252")
     assert _raw(alone).html == decode(body, "cp1252")
+
+
+@pytest.mark.parametrize(
+    "body,encoding,kept",
+    [
+        *((b, HtmlResponse("http://news.test/a", headers=h, body=b).encoding, None) for h, b in CASES.values()),
+        (PAGE.encode("utf-8"), "utf-8", True),
+        (PAGE.encode("utf-8"), "UTF8", True),
+        (PAGE.encode("utf-8"), None, True),
+        (PAGE.encode("utf-8"), "cp1252", False),  # other text: the bytes are not its UTF-8
+        (PAGE.encode("utf-8"), "no-such-codec", False),
+        (codecs.BOM_UTF8 + PAGE.encode("utf-8"), "utf-8", False),  # decode drops the mark
+        (PAGE.encode("utf-8") + b"\xff tail", "utf-8", False),  # a byte decode replaces
+        (PAGE.encode("utf-16-le"), "utf-8", False),
+    ],
+)
+def test_decode_keeping_utf8_gives_decodes_text_and_the_bytes_only_when_they_are_its_utf8(
+    body: bytes, encoding: str | None, kept: bool | None
+) -> None:
+    text, raw = decode_keeping_utf8(body, encoding)
+    assert text == decode(body, encoding)
+    if kept is not None:
+        assert (raw is body) is kept
+    assert raw is None or raw == text.encode("utf-8")
+
+
+LONG = article_page("Négociateurs’ truce — day 3", [f"{p} (€6 million)" for p in TRUCE_V1.paragraphs])
+
+
+@pytest.mark.parametrize(
+    "headers,body",
+    [
+        ({"Content-Type": "text/html; charset=utf-8"}, LONG.encode("utf-8")),
+        ({"Content-Type": "text/html; charset=utf-8"}, LONG.encode("cp1252")),
+        ({"Content-Type": "text/html"}, LONG.replace("<head>", '<head><meta charset="windows-1252">').encode("cp1252")),
+    ],
+)
+def test_a_page_examined_from_its_bytes_is_examined_as_its_text(headers: dict[str, str], body: bytes) -> None:
+    """The gate parses the bytes where they are the text's UTF-8, the text elsewhere: the same key either way."""
+    from pipeline.examine import examine
+
+    url = "http://news.test/a/1"
+    encoding = HtmlResponse(url, headers=headers, body=body).encoding
+    text = decode(body, encoding)
+    first = examine(body, url, None, None, True, encoding)
+    assert first == examine(text, url, None, None, True)
+    assert first.region_key and first.region_key != "-"
+    again = body.replace(b"</body>", b"<div class='rail'><a href='/x'>Most read today</a></div></body>")
+    assert examine(again, url, None, first.region_key, True, encoding).same_region

@@ -17,6 +17,7 @@ import pytest
 from scrapy.settings import Settings
 
 from pipeline import gate
+from pipeline.decoding import decode_keeping_utf8
 from pipeline.extract import decode_html, extract, meta_fallback, parse_page, prune_link_blocks
 from pipeline.items import FetchedPage
 from pipeline.pipelines import ExtractPipeline
@@ -151,14 +152,16 @@ def _extraction_differs_wherever_the_gate_closes(pages: list[Any]) -> tuple[int,
         first = extract(html, page.url)
         if first.meta_fallback is not None:  # what the gate recomputes on the next fetch
             assert meta_fallback(html, page.url) == first.meta_fallback
-        key = gate.learn(html, first, page.url)
+        # A crawl's gate parses the page's bytes where they are its UTF-8 (pipeline/examine.py): the same key.
+        key = gate.learn(html.encode(), first, page.url)
+        assert key == gate.learn(html, first, page.url), f"{page.id}: the bytes were parsed to another tree"
         placed += key is not None
         variants = [fn(page, html, n) for fn in CHURN.values() for n in (1, 2)]
         variants += [e.html for fn in EDITS.values() if (e := fn(page, html, first.text, first.title)) is not None]
         assert all(same_facts(v) for v in [page.html, html, *variants]), f"{page.id}: the page facts differ"
         for variant in variants:
             checked += 1
-            if key is not None and gate.unchanged(variant, key, page.url):
+            if key is not None and gate.unchanged(variant.encode(), key, page.url):
                 opened += 1
                 assert extract(variant, page.url) == first, f"{page.id}: the gate let an edit through"
     return placed, checked, opened
@@ -189,13 +192,18 @@ def _capture_shard(shard: int) -> tuple[int, int, int, int]:
         last = None
         for raw in capture.versions:
             html = decode_html(raw)
+            # What a crawl's gate parses (pipeline/examine.py): the bytes where they are the text's UTF-8.
+            text, utf8 = decode_keeping_utf8(raw, None)
+            parsed = html if utf8 is None else utf8
+            assert utf8 is None or text == html
             now = extract(html, capture.url)
             if last is not None:
                 pairs += 1
-                if gate.unchanged(html, key, capture.url):
+                if gate.unchanged(parsed, key, capture.url):
                     opened += 1
                     assert now == last, f"{capture.path}: the gate let a change through"
-            key = gate.learn(html, now, capture.url) if not now.is_empty else None
+            key = gate.learn(parsed, now, capture.url) if not now.is_empty else None
+            assert key is None or key == gate.learn(html, now, capture.url), f"{capture.path}: another tree"
             learnable += not now.is_empty
             placed += key is not None
             last = now
