@@ -35,7 +35,8 @@ T0 = dt.datetime(2026, 11, 25, 9, 0)
 
 def _doors() -> tuple[Callable[[Any, FetchedPage], Any], Callable[[Any, Sequence[FetchedPage]], Any]]:
     """(store one page, store a batch) in this checkout."""
-    from pipeline.pipelines import project_rules, record_page, record_quiet
+    from pipeline.recording import record_page, record_quiet
+    from pipeline.rules import project_rules
 
     rules = project_rules()
     return (lambda s, p: record_page(s, p, rules)), (lambda s, pages: record_quiet(s, pages, rules))

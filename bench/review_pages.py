@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.extract import extract  # noqa: E402
 from pipeline.items import FetchedPage  # noqa: E402
-from pipeline.pipelines import record_page  # noqa: E402
+from pipeline.recording import record_page  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import open_database, session_scope  # noqa: E402
 from tests.articles import TRUCE_V1, article_page  # noqa: E402

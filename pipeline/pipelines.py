@@ -1,70 +1,37 @@
 """Scrapy item pipelines: extract, then store (decide → write).
 
-The one module of pipeline/ that meets Scrapy and the database: a page is
-decided by pipeline/outcome.py and written by storage/record.py. Every
-``REDLINE_*`` setting is read here (and in spiders/) through :func:`setting`,
-its default written once, in settings.py.
+The one module of pipeline/ that meets Scrapy: ``ExtractPipeline`` examines a
+page (pipeline/examine.py, in worker processes or here), ``StorePipeline``
+queues it and has it decided and written (pipeline/recording.py). Settings
+are read through pipeline/rules.py ``setting``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import functools
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
-from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
-from sqlalchemy.orm import Session
 
-from pipeline import outcome
-from pipeline.background import background_from
 from pipeline.extract import SiteOverrides
 from pipeline.items import FetchedPage
-from pipeline.outcome import Latest, Rules
+from pipeline.outcome import Rules
 from pipeline.overrides import OverrideTable
 from pipeline.quiet import is_quiet, nothing_else_coming
-from pipeline.recheck import RecheckPolicy
-from pipeline.sitewide import LINE_KINDS, LineRecord, sitewide_lines
+from pipeline.recording import fold_sitewide_lines, record_page, record_pages, record_quiet
+from pipeline.rules import rules_from, setting
 from pipeline.workers import Examiner
-from storage import queries, record, versiontext
-from storage.batch import Raced, apply_batch, can_batch, fits_batch, lock_states
+from storage.batch import Raced
 from storage.db import open_database, session_scope, transaction
 from storage.models import CheckOutcome, utcnow
 from storage.record import Decision
 from storage.sources import source_overrides
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-def setting(
-    settings: BaseSettings,
-    name: str,
-    read: Callable[[str], T],
-    check: Callable[[T], bool] | None = None,
-    wants: str = "",
-) -> T:
-    """``read(name)`` (``settings.getint`` and the like), or UsageError naming ``name``.
-
-    The default is settings.py's, never repeated here. ``check`` rejects a value
-    that reads but makes no sense; ``wants`` says what would.
-    """
-    if name not in settings:
-        raise UsageError(f"{name} is not set: settings.py defines every REDLINE_* default")
-    try:
-        value = read(name)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{name}={settings.get(name)!r}: {wants or exc}") from exc
-    if check is not None and not check(value):
-        raise UsageError(f"{name}={settings.get(name)!r}: {wants}")
-    return value
 
 
 class ExtractPipeline(Examiner):
@@ -159,114 +126,25 @@ class ExtractPipeline(Examiner):
         self.release_workers()
 
 
-def fold_sitewide_lines(session: Session, since: dt.datetime) -> int:
-    """Fold this crawl's template lines (records detected since ``since``) into
-    metadata: the same line added to many articles of a site at once (pipeline/sitewide.py)."""
-    rows = queries.line_changes_since(session, since, LINE_KINDS)
-    reasons = sitewide_lines(LineRecord(*row) for row in rows)
-    return queries.relabel_as_metadata(session, reasons) if reasons else 0
-
-
-def rules_from(settings: BaseSettings) -> Rules:
-    """The rules a fetch is decided by, from REDLINE_RECHECK, REDLINE_TIME_SCALE,
-    REDLINE_MIN_TEXT_RATIO and REDLINE_STORE_RAW_HTML."""
-    scale = setting(settings, "REDLINE_TIME_SCALE", settings.getfloat, lambda x: x > 0, "a factor above 0")
-    recheck = setting(settings, "REDLINE_RECHECK", settings.getdict)
-    try:
-        policy = RecheckPolicy.from_mapping(recheck, time_scale=scale)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise UsageError(f"REDLINE_RECHECK: {exc}") from exc
-    return Rules(
-        policy,
-        setting(settings, "REDLINE_MIN_TEXT_RATIO", settings.getfloat, lambda r: 0 <= r <= 1, "a share from 0 to 1"),
-        setting(settings, "REDLINE_STORE_RAW_HTML", settings.getbool),
-        _confirm_after(settings, scale),
-    )
-
-
-def _confirm_after(settings: BaseSettings, scale: float) -> dt.timedelta | None:
-    seconds = setting(settings, "REDLINE_CONFIRM_AFTER", settings.getfloat, lambda s: s >= 0, "seconds, 0 or more")
-    return dt.timedelta(seconds=seconds / scale) if seconds else None
-
-
-@functools.cache
-def project_rules() -> Rules:
-    """The rules settings.py gives, for code that stores pages outside a crawl (tests, benchmarks)."""
-    settings = Settings()
-    settings.setmodule("settings", priority="project")
-    return rules_from(settings)
-
-
-def record_page(
-    session: Session, page: FetchedPage, rules: Rules | None = None, *, now: dt.datetime | None = None
-) -> Decision:
-    """Decide one fetch of one article (pipeline/outcome.py) and write it in the caller's session."""
-    rules = rules or project_rules()
-    now = now or utcnow()
-    opened = record.open_article(session, page.article_id)
-    if opened is None:
-        logger.warning("fetched article %d no longer exists", page.article_id)
-        return outcome.MISSING
-    unreadable: str | None = None
-    try:
-        version = record.latest_version(session, opened) if outcome.needs_latest(page, opened.state) else None
-    except versiontext.CorruptText as exc:
-        # The version this fetch must be compared with no longer reads: the article's failure, not the crawl's.
-        logger.error("%s", exc)
-        version, unreadable = None, f"stored version unreadable: {exc} (run `redline verify`)"
-    latest = Latest.of(version) if version is not None else None
-    decision = outcome.decide(
-        page,
-        opened.state,
-        latest,
-        rules,
-        now=now,
-        background=lambda: background_from(record.site_history(session, opened, latest.seq if latest else 0)),
-        unreadable=unreadable,
-    )
-    record.apply(session, opened, decision)
-    return decision
-
-
-def record_quiet(
-    session: Session, pages: Sequence[FetchedPage], rules: Rules, *, now: dt.datetime | None = None
-) -> tuple[list[tuple[FetchedPage, Decision]], list[FetchedPage]]:
-    """Decide quiet pages as :func:`record_page` would and write those the batch
-    can settle together; return them with their decisions, and the pages left
-    for :func:`record_page` (an article that is not active, has no version yet,
-    was checked later by another worker, or comes twice).
-
-    Raises :class:`~storage.batch.Raced` when an article moved under the batch.
-    """
-    now = now or utcnow()
-    ids = [p.article_id for p in pages]
-    repeated = {i for i in ids if ids.count(i) > 1}
-    states = lock_states(session, ids)
-    settled: list[tuple[FetchedPage, Decision]] = []
-    left: list[FetchedPage] = []
-    for page in pages:
-        state = states.get(page.article_id)
-        if state is None or page.article_id in repeated or not can_batch(state, page.fetched_at or now):
-            left.append(page)
-            continue
-        decision = outcome.decide(page, state, None, rules, now=now)
-        if fits_batch(decision):
-            settled.append((page, decision))
-        else:
-            left.append(page)
-    apply_batch(session, [d for _, d in settled])
-    return settled, left
+LOUD_BATCH = 16
 
 
 class StorePipeline:
-    """Writes each page's check, version and changes in one transaction.
+    """Writes each page's check, version and changes, many pages to a transaction.
 
-    Quiet pages (a 304, the same bytes, the gate said unchanged) are queued
-    and written together (storage/batch.py): up to ``REDLINE_STORE_BATCH``
-    pages (1 writes every page alone) or whatever arrived within
-    ``REDLINE_STORE_BATCH_WAIT`` seconds share one transaction, written at
-    once when the crawl holds no other page (its last ones). Either way a
-    page is decided by pipeline/outcome.py. An item leaves this pipeline only
+    Pages wait in two queues, flushed when one is full, when the first of
+    them has waited ``REDLINE_STORE_BATCH_WAIT`` seconds, or at once when the
+    crawl holds no other page (its last ones):
+
+    - quiet pages (a 304, the same bytes, the gate said unchanged), up to
+      ``REDLINE_STORE_BATCH``, written together by storage/batch.py;
+    - the others (new versions, changes, errors), up to ``LOUD_BATCH``, each
+      written by :func:`record_page` in turn in one transaction
+      (:func:`record_pages`), in the order of their article ids. If that
+      transaction fails, each is written alone, so one bad page costs no other.
+
+    ``REDLINE_STORE_BATCH`` 1 writes every page alone, as it arrives. Either way
+    a page is decided by pipeline/outcome.py. An item leaves this pipeline only
     once its page is committed.
     """
 
@@ -284,7 +162,8 @@ class StorePipeline:
         self.stats = stats
         self.batch_size = batch_size
         self.batch_wait = batch_wait
-        self.queued: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []
+        self.queued: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []  # quiet pages
+        self.loud: list[tuple[FetchedPage, asyncio.Future[Decision]]] = []  # the others
         self.timer: asyncio.TimerHandle | None = None
         self.started = utcnow()
         self.crawler = crawler  # whose engine says when no more pages can join a batch
@@ -303,7 +182,7 @@ class StorePipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
-        decision = await self._queue(item) if self.batch_size > 1 and is_quiet(item) else self._store(item)
+        decision = await self._queue(item, is_quiet(item)) if self.batch_size > 1 else self._store(item)
         self.stats.inc_value(f"redline/checks/{decision.outcome.value}")
         if decision.outcome == CheckOutcome.UNCHANGED:
             # How it was known: the same bytes, the gate, or a full extraction.
@@ -317,25 +196,45 @@ class StorePipeline:
     def _store(self, page: FetchedPage) -> Decision:
         return transaction(self.db_url, lambda session: record_page(session, page, self.rules))
 
-    def _queue(self, page: FetchedPage) -> asyncio.Future[Decision]:
+    def _queue(self, page: FetchedPage, quiet: bool) -> asyncio.Future[Decision]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Decision] = loop.create_future()
-        self.queued.append((page, future))
+        queue, size = (self.queued, self.batch_size) if quiet else (self.loud, min(self.batch_size, LOUD_BATCH))
+        queue.append((page, future))
         engine = self.crawler.engine if self.crawler is not None else None
-        if len(self.queued) >= self.batch_size or nothing_else_coming(engine, len(self.queued)):
+        if len(queue) >= size or nothing_else_coming(engine, len(self.queued) + len(self.loud)):
             self.flush()
         elif self.timer is None:
             self.timer = loop.call_later(self.batch_wait, self.flush)
         return future
 
     def flush(self) -> None:
-        """Write the queued quiet pages: together where the batch can, else one by one."""
+        """Write the queued pages: the others first (a page that waited less
+        long than before these queues), then the quiet ones."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        batch, self.queued = self.queued, []
-        if not batch:
-            return
+        loud, self.loud = self.loud, []
+        if loud:
+            self._flush_loud(loud)
+        quiet, self.queued = self.queued, []
+        if quiet:
+            self._flush_quiet(quiet)
+
+    def _flush_loud(self, batch: list[tuple[FetchedPage, asyncio.Future[Decision]]]) -> None:
+        """Every page in one transaction (:func:`record_pages`), else each alone."""
+        pages = sorted((page for page, _ in batch), key=lambda p: p.article_id)
+        try:
+            decisions = transaction(self.db_url, lambda session: record_pages(session, pages, self.rules))
+        except Exception as exc:  # whatever it was, the page that raised it raises it again alone
+            logger.info("a batch of %d pages was not written (%s); writing them one by one", len(pages), exc)
+            decided = {}
+        else:
+            decided = {id(page): decision for page, decision in zip(pages, decisions, strict=True)}
+        self._settle(batch, decided)
+
+    def _flush_quiet(self, batch: list[tuple[FetchedPage, asyncio.Future[Decision]]]) -> None:
+        """Together where the batch can (storage/batch.py), else one by one."""
         pages = [page for page, _ in batch]
         try:
             settled, _left = transaction(self.db_url, lambda session: record_quiet(session, pages, self.rules))
@@ -347,10 +246,13 @@ class StorePipeline:
                 if not future.done():
                     future.set_exception(exc)
             return
-        results = {id(page): decision for page, decision in settled}
+        self._settle(batch, {id(page): decision for page, decision in settled})
+
+    def _settle(self, batch: list[tuple[FetchedPage, asyncio.Future[Decision]]], decided: dict[int, Decision]) -> None:
+        """Hand each page its decision, writing alone those the batch left."""
         for page, future in batch:
             try:
-                result = results.get(id(page)) or self._store(page)
+                result = decided.get(id(page)) or self._store(page)
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.items import DiscoveredLinks, Link
 from pipeline.listed import listed_headline_change
-from pipeline.pipelines import setting
+from pipeline.rules import setting
 from spiders.safety import url_problem
 from spiders.urls import canonical_url
 from storage import record

@@ -83,7 +83,7 @@ class SafeTargetsMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargetsMiddleware:
-        from pipeline.pipelines import setting  # here: the CLI imports url_problem without Scrapy's pipelines
+        from pipeline.rules import setting  # here: the CLI imports url_problem without Scrapy's pipelines
 
         allow = setting(crawler.settings, "REDLINE_ALLOW_PRIVATE", crawler.settings.getbool) or private_allowed()
         return cls(allow)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from storage import queries, warc
 from storage.models import Article, CheckOutcome, Source, Version, host_of
@@ -179,11 +180,29 @@ class Opened:
     latest: Version | None = None
 
 
-def open_article(session: Session, article_id: int) -> Opened | None:
-    """The article, locked against other writers on PostgreSQL; None when it no longer exists."""
-    bind = session.bind
-    article = session.get(Article, article_id, with_for_update=bind is not None and bind.dialect.name == "postgresql")
+def _on_postgresql(session: Session) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+def open_article(session: Session, article_id: int, opened: Mapping[int, Article] | None = None) -> Opened | None:
+    """The article, locked against other writers on PostgreSQL; None when it no
+    longer exists. ``opened``: articles :func:`open_articles` read (and locked)
+    already."""
+    article = opened.get(article_id) if opened else None
+    if article is None:
+        article = session.get(Article, article_id, with_for_update=_on_postgresql(session))
     return None if article is None else Opened(article, state_of(article))
+
+
+def open_articles(session: Session, article_ids: Sequence[int]) -> dict[int, Article]:
+    """Many pages' articles and their sources in one query, locked on
+    PostgreSQL in id order (as storage/batch.py locks: two batches never wait
+    on each other in a circle), for :func:`open_article`. The caller keeps the
+    dict while it writes them: the session holds its objects only weakly."""
+    query = select(Article).where(Article.id.in_(sorted(set(article_ids)))).options(selectinload(Article.source))
+    if _on_postgresql(session):
+        query = query.order_by(Article.id).with_for_update(of=Article)
+    return {article.id: article for article in session.scalars(query)}
 
 
 def latest_version(session: Session, opened: Opened) -> Version | None:

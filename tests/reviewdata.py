@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
-from pipeline.pipelines import record_page
+from pipeline.recording import record_page
 from storage import queries
 from storage.db import open_database, session_scope
 from storage.models import utcnow

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pipeline.items import FetchedPage
-from pipeline.pipelines import record_page
+from pipeline.recording import record_page
 from spiders.distributed import QUEUE_KEY, dispatch_due
 from storage import queries
 from storage.db import open_database, session_scope

@@ -22,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
-from pipeline.pipelines import record_page
+from pipeline.recording import record_page
 from storage import queries, warc
 from storage.db import get_engine, open_database, session_scope
 from storage.models import Version, WarcRecord

@@ -21,9 +21,10 @@ from pipeline import outcome
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
 from pipeline.outcome import Rules
-from pipeline.pipelines import StorePipeline, record_page, record_quiet
+from pipeline.pipelines import StorePipeline
 from pipeline.quiet import is_quiet
 from pipeline.recheck import RecheckPolicy
+from pipeline.recording import record_page, record_pages, record_quiet
 from storage import batch, queries, record
 from storage.batch import Raced
 from storage.db import get_engine, open_database, session_scope, transaction
@@ -191,6 +192,126 @@ def test_a_batch_writes_each_decision_as_one_page_would(url: str) -> None:
     assert batch[0][0].etag == '"v1b"', "a resent 200 keeps its new validator"
 
 
+def _loud_pages(url: str, prefix: str, at: dt.datetime) -> list[FetchedPage]:
+    """Pages that are not quiet, of new articles and of articles with a version:
+    first versions, a revised figure, a failed fetch, a 404, and one article twice."""
+    with session_scope(url) as session:
+        fresh = [queries.get_or_create_article(session, f"http://news.test/{prefix}/new-{i}")[0].id for i in range(3)]
+    stored = _tracked(url, 3, prefix)
+
+    def page(article_id: int, html: str, **kwargs: Any) -> FetchedPage:
+        return FetchedPage(
+            article_id,
+            f"http://news.test/{article_id}",
+            http_status=200,
+            html=html,
+            body_hash=html[-40:],
+            extracted=extract(html),
+            fetched_at=at,
+            **kwargs,
+        )
+
+    return [
+        *(page(i, article_page(f"{TRUCE_V1.title} {n}", TRUCE_V1.paragraphs)) for n, i in enumerate(fresh)),
+        page(stored[0], V2_HTML, previous_body_hash="a" * 40),
+        FetchedPage(stored[1], f"http://news.test/{stored[1]}", error="timed out", fetched_at=at),
+        FetchedPage(stored[2], f"http://news.test/{stored[2]}", http_status=404, fetched_at=at),
+        page(fresh[0], V2_HTML),  # the same article again, after its first version
+    ]
+
+
+def _written(url: str, ids: list[int]) -> list[tuple[Any, ...]]:
+    """Everything a page leaves, but the article's id and when it was first seen."""
+    out = []
+    with session_scope(url) as session:
+        for state, checks in _state(url, ids):
+            versions = queries.versions_of(session, state.id)
+            changes = session.scalars(select(Change).where(Change.article_id == state.id).order_by(Change.id)).all()
+            records = session.scalars(select(WarcRecord).where(WarcRecord.article_id == state.id)).all()
+            out.append(
+                (
+                    replace(state, id=0, first_seen_at=T0),
+                    checks,
+                    [(v.seq, v.text, v.content_hash, v.title) for v in versions],
+                    [(c.kind, c.from_version, c.to_version, c.old, c.new, c.old_value, c.new_value) for c in changes],
+                    len(records),
+                )
+            )
+    return out
+
+
+def test_many_pages_in_one_transaction_write_what_each_writes_alone(url: str) -> None:
+    at, now = T0 + dt.timedelta(minutes=20), T0 + dt.timedelta(minutes=21)
+    together, alone = _loud_pages(url, "m", at), _loud_pages(url, "n", at)
+    assert not any(is_quiet(p) for p in together)
+    # In the batch's order (by article id) and one at a time in the same order.
+    together.sort(key=lambda p: p.article_id)
+    alone.sort(key=lambda p: p.article_id)
+    decisions = transaction(url, lambda s: record_pages(s, together, RULES, now=now))
+    for page in alone:
+        transaction(url, lambda s, page=page: record_page(s, page, RULES, now=now))  # type: ignore[misc]
+    ids = sorted({p.article_id for p in together})
+    assert _written(url, ids) == _written(url, sorted({p.article_id for p in alone}))
+    outcomes = sorted(d.outcome.value for d in decisions)
+    assert outcomes == sorted(["new_version"] * 5 + ["error", "gone"]), outcomes
+    assert sum(len(v) for _, _, v, _, _ in _written(url, ids)) == 3 + 1 + 3 + 1  # first versions, v2, tracked v1s
+
+
+def _commits(url: str) -> list[int]:
+    from sqlalchemy import event
+
+    counted: list[int] = []
+    event.listen(get_engine(url), "commit", lambda conn: counted.append(1))
+    return counted
+
+
+@pytest.mark.parametrize("batch_size", [64, 1])
+def test_the_pipeline_writes_new_versions_many_to_a_transaction(url: str, batch_size: int) -> None:
+    """REDLINE_STORE_BATCH governs these pages too: 1 writes each alone."""
+    with session_scope(url) as session:
+        ids = [queries.get_or_create_article(session, f"http://news.test/f{batch_size}/{i}")[0].id for i in range(5)]
+    html = [article_page(f"{TRUCE_V1.title} {i}", TRUCE_V1.paragraphs) for i in range(5)]
+    pages = [
+        FetchedPage(i, f"http://news.test/{i}", http_status=200, html=h, extracted=extract(h), fetched_at=utcnow())
+        for i, h in zip(ids, html, strict=True)
+    ]
+    pipeline = StorePipeline(url, RULES, _Stats(), batch_size, 0.01)  # type: ignore[arg-type]
+    commits = _commits(url)
+
+    async def crawl() -> list[Any]:
+        items = await asyncio.gather(*(pipeline.process_item(p) for p in pages))
+        return [item.outcome for item in items]
+
+    assert asyncio.run(crawl()) == [CheckOutcome.NEW_VERSION] * 5
+    assert len(commits) == (1 if batch_size > 1 else 5)
+    assert [len(checks) for _, checks in _state(url, ids)] == [1] * 5
+
+
+def test_a_page_that_fails_its_batch_costs_no_other_page(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = utcnow()
+    pages = _loud_pages(url, "x", at)[:4]
+    bad = pages[1].article_id
+    decide = outcome.decide
+
+    def failing(page: FetchedPage, *args: Any, **kwargs: Any) -> Any:
+        if page.article_id == bad:
+            raise RuntimeError("a bug in deciding this page")
+        return decide(page, *args, **kwargs)
+
+    monkeypatch.setattr(outcome, "decide", failing)
+    pipeline = StorePipeline(url, RULES, _Stats(), 64, 0.01)  # type: ignore[arg-type]
+
+    async def crawl() -> list[Any]:
+        return await asyncio.gather(*(pipeline.process_item(p) for p in pages), return_exceptions=True)
+
+    results = asyncio.run(crawl())
+    assert isinstance(results[1], RuntimeError)
+    assert [r.outcome for n, r in enumerate(results) if n != 1] == [CheckOutcome.NEW_VERSION] * 3
+    checks = {state.id: len(rows) for state, rows in _state(url, [p.article_id for p in pages])}
+    # The bad page's article keeps nothing; the others their check (the tracked one had its first already).
+    assert [checks[p.article_id] for p in pages] == [1, 0, 1, 2]
+
+
 def test_unusual_articles_are_left_to_the_one_page_door(url: str) -> None:
     ids = _tracked(url, 4, "c")
     with session_scope(url) as session:
@@ -296,7 +417,7 @@ def test_a_batch_is_written_at_once_when_nothing_else_can_join_it(url: str, engi
     page = FetchedPage(article_id, f"http://news.test/{article_id}", http_status=304, fetched_at=utcnow())
 
     async def queue_one() -> bool:
-        future = pipeline._queue(page)
+        future = pipeline._queue(page, True)
         written = future.done()
         pipeline.flush()  # what the 60 s timer would do
         return written and (await future).outcome == CheckOutcome.NOT_MODIFIED

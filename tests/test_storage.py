@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 import pipeline.outcome
 from pipeline.extract import extract
 from pipeline.items import FetchedPage
-from pipeline.pipelines import record_page
+from pipeline.recording import record_page
 from storage import queries
 from storage.db import get_engine, open_database, session_scope
 from storage.models import Article, Check, Version
