@@ -117,14 +117,21 @@ class TimedStore(_pipelines.StorePipeline):
             spent = SPENT.setdefault(id(page), {})
             spent["cpu_store"] = spent.get("cpu_store", 0.0) + time.process_time() - started
 
-    def flush(self) -> None:
-        batch = [page for page, _ in self.queued]
+    def _flush_loud(self, batch: list[Any]) -> None:
+        self._shared(batch, super()._flush_loud)
+
+    def _flush_quiet(self, batch: list[Any]) -> None:
+        self._shared(batch, super()._flush_quiet)
+
+    def _shared(self, batch: list[Any], write: Any) -> None:
+        """A batch's transaction split evenly over its pages (those written alone counted apart)."""
+        pages = [page for page, _ in batch]
         started = time.process_time()
-        before = sum(SPENT.get(id(p), {}).get("cpu_store", 0.0) for p in batch)
-        super().flush()
-        alone = sum(SPENT.get(id(p), {}).get("cpu_store", 0.0) for p in batch) - before  # pages stored one by one
-        shared = (time.process_time() - started - alone) / len(batch) if batch else 0.0
-        for p in batch:
+        before = sum(SPENT.get(id(p), {}).get("cpu_store", 0.0) for p in pages)
+        write(batch)
+        alone = sum(SPENT.get(id(p), {}).get("cpu_store", 0.0) for p in pages) - before  # pages stored one by one
+        shared = (time.process_time() - started - alone) / len(pages) if pages else 0.0
+        for p in pages:
             spent = SPENT.setdefault(id(p), {})
             spent["cpu_store"] = spent.get("cpu_store", 0.0) + shared
 
