@@ -26,7 +26,9 @@ throttling off on both sides, and prints pages/s for:
   extraction ceiling trafilatura alone (bare_extraction with redline's options,
                      no parse of ours, no metadata, no storing) on the same
                      pages in one process per core: the most a first crawl
-                     could reach; the first crawl is reported as a share of it
+                     could reach; the first crawl is reported as a share of it.
+                     Measured before the crawls and after them, the faster
+                     taken (one run measured 108 pages/s, the run before 169)
 
 Each phase runs in its own process (a Twisted reactor starts once per process)
 and is timed by Scrapy's own elapsed_time_seconds.
@@ -167,8 +169,10 @@ def main() -> None:
         print(json.dumps(phase(args.phase, args.urls, args.db, json.loads(args.extra or "null"))))
         return
 
-    from bench.benchsite import BenchSite, pages_used
+    from bench.benchsite import BenchSite, build_pages, pages_used
 
+    # The ceiling, like raw Scrapy, first and again last: the faster is what the first crawl is held to.
+    ceilings = [extraction_ceiling(build_pages(args.pages)[0])]
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         urls_file = str(Path(tmp) / "urls.json")
@@ -199,9 +203,8 @@ def main() -> None:
             site.set_round(3)
             results[FULL] = run_phase("redline", urls_file, db_copy, {"REDLINE_GATE": False})
             results[KEYED] = run_phase("redline", urls_file, db_noetag)
-        from bench.benchsite import build_pages
-
-        ceiling = extraction_ceiling(build_pages(args.pages)[0])
+        ceilings.append(extraction_ceiling(build_pages(args.pages)[0]))
+    ceiling = max(ceilings)
 
     from bench.report import Row, emit, load
 
@@ -240,7 +243,8 @@ def main() -> None:
     first_rate = results["first crawl"]["pages"] / results["first crawl"]["seconds"]
     print(
         f"{'extraction ceiling':24} {'':>6} {'':>8} {ceiling:>8.1f}  first crawl = {first_rate / ceiling:.2f} of it"
-        " (trafilatura alone, one process per core)"
+        f" (trafilatura alone, one process per core; measured first and last: {ceilings[0]:.1f} and"
+        f" {ceilings[1]:.1f} pages/s, the faster the ceiling)"
     )
     emit(
         Row(
@@ -254,7 +258,7 @@ def main() -> None:
     emit(
         Row(
             "1 throughput",
-            "first crawl ÷ extraction ceiling (trafilatura alone on every core)",
+            "first crawl ÷ extraction ceiling (trafilatura alone on every core, the faster of two runs)",
             f"{first_rate:.1f} / {ceiling:.1f} pages/s = {first_rate / ceiling:.2f}",
             "≥ 0.9",
             first_rate / ceiling >= 0.9,
