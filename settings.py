@@ -23,7 +23,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # costs about 1 ms a page (bench/crawl_throughput.py).
 CONCURRENT_ITEMS = 4
 # Scrapy stops downloading while the responses still in the pipelines add up to
-# this many bytes. A quiet page waits there for its batch (REDLINE_STORE_BATCH),
+# this many bytes. A page waits there for its batch (REDLINE_STORE_BATCH),
 # holding its ~200 KB body: at the default 5 MB, some 23 waiting pages stalled the
 # downloader (unchanged 200 recheck 404-426 -> 529-561 pages/s at 20 MB).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 20_000_000
@@ -110,8 +110,9 @@ REDLINE_TIME_SCALE = 1.0
 # The recheck policy's [recheck] table from redline.toml (pipeline/recheck.py); empty = defaults.
 REDLINE_RECHECK: dict[str, object] = {}
 # Quiet pages (a 304, the same bytes, the gate said unchanged) share one transaction
-# (storage/record.py): up to this many pages, or those that arrived within the wait (seconds).
-# 1 writes every page alone.
+# (storage/batch.py): up to this many pages, or those that arrived within the wait (seconds).
+# The other pages (new versions, changes, errors) share one too, up to 16 or this many when
+# fewer (pipeline/recording.py record_pages). 1 writes every page alone.
 REDLINE_STORE_BATCH = 64
 REDLINE_STORE_BATCH_WAIT = 0.05
 # A new extraction that loses most of the article, or replaces it wholesale (a paywall
