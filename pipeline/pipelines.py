@@ -26,7 +26,7 @@ from pipeline.recording import fold_sitewide_lines, record_page, record_pages, r
 from pipeline.rules import rules_from, setting
 from pipeline.workers import Examiner
 from storage.batch import Raced
-from storage.db import open_database, session_scope, transaction
+from storage.db import UNREACHABLE, open_database, session_scope, transaction
 from storage.models import CheckOutcome, utcnow
 from storage.record import Decision
 from storage.sources import source_overrides
@@ -226,7 +226,10 @@ class StorePipeline:
         pages = sorted((page for page, _ in batch), key=lambda p: p.article_id)
         try:
             decisions = transaction(self.db_url, lambda session: record_pages(session, pages, self.rules))
-        except Exception as exc:  # whatever it was, the page that raised it raises it again alone
+        except UNREACHABLE as exc:  # through every retry: each page alone would only wait as long again
+            self._fail(batch, exc)
+            return
+        except Exception as exc:  # one page's own failure: it raises it again alone, the others are written
             logger.info("a batch of %d pages was not written (%s); writing them one by one", len(pages), exc)
             decided = {}
         else:
@@ -242,11 +245,15 @@ class StorePipeline:
             logger.info("%s; storing its %d pages one by one", exc, len(pages))
             settled = []
         except Exception as exc:  # the database stayed unreachable through every retry
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            self._fail(batch, exc)
             return
         self._settle(batch, {id(page): decision for page, decision in settled})
+
+    @staticmethod
+    def _fail(batch: list[tuple[FetchedPage, asyncio.Future[Decision]]], exc: Exception) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)
 
     def _settle(self, batch: list[tuple[FetchedPage, asyncio.Future[Decision]]], decided: dict[int, Decision]) -> None:
         """Hand each page its decision, writing alone those the batch left."""

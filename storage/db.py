@@ -37,6 +37,8 @@ SQLITE_BUSY_MS = int(os.environ.get("REDLINE_SQLITE_BUSY_MS", "30000"))
 # A transaction that meets a lock, a dropped connection or a racing writer is
 # retried this many times, waiting 0.5 s, 1 s, 2 s… in between.
 TRANSACTION_ATTEMPTS = 7
+# What transaction() retries as the database being briefly away; raised after the last attempt.
+UNREACHABLE = (OperationalError, InterfaceError)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -240,7 +242,7 @@ def transaction(url: str, work: Callable[[Session], T], *, attempts: int = TRANS
         try:
             with session_scope(url) as session:
                 return work(session)
-        except (OperationalError, IntegrityError, InterfaceError) as exc:
+        except (*UNREACHABLE, IntegrityError) as exc:
             if attempt == attempts or (isinstance(exc, IntegrityError) and attempt >= 2):
                 raise
             wait = 0.5 * 2 ** (attempt - 1)

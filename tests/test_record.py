@@ -453,3 +453,26 @@ def test_the_batch_door_loads_no_orm_objects(url: str) -> None:
         assert len(settled) == 4 and left == []
         assert list(session.identity_map.values()) == []  # rows read and written as rows
     assert checks() == sorted([*before, *ids])
+
+
+def test_an_unreachable_database_fails_a_batch_of_new_versions_once(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not once for the batch and again for each page alone: every retry of each would wait as long."""
+    from sqlalchemy.exc import OperationalError
+
+    import pipeline.pipelines as pipelines
+
+    pages = _loud_pages(url, "u", utcnow())[:3]
+    tries: list[int] = []
+
+    def unreachable(db: str, work: Any, **kwargs: Any) -> Any:
+        tries.append(1)
+        raise OperationalError("COMMIT", {}, Exception("the server closed the connection"))
+
+    monkeypatch.setattr(pipelines, "transaction", unreachable)
+    pipeline = StorePipeline(url, RULES, _Stats(), 64, 0.01)  # type: ignore[arg-type]
+
+    async def crawl() -> list[Any]:
+        return await asyncio.gather(*(pipeline.process_item(p) for p in pages), return_exceptions=True)
+
+    assert all(isinstance(r, OperationalError) for r in asyncio.run(crawl()))
+    assert len(tries) == 1
