@@ -15,6 +15,7 @@ import functools
 import logging
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,11 +58,27 @@ def database_url(url: str | None = None) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    _wal(cur, time.monotonic() + SQLITE_BUSY_MS / 1000)
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _wal(cur: Any, deadline: float) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while the file is locked. The switch
+    takes the file's exclusive lock, and where waiting for it could deadlock
+    SQLite answers "database is locked" at once instead of calling the busy
+    handler: seen when a scheduler and its workers open a new database at
+    the same moment (tests/test_storage.py)."""
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 _ENGINE_URLS: list[str] = []

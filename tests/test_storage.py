@@ -202,3 +202,34 @@ def test_processes_started_together_on_a_new_database_all_open_it(db_url: str) -
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)
     assert open_database(db_url) == db_url
+
+
+def test_switching_to_wal_waits_out_a_lock_sqlite_will_not_wait_for() -> None:
+    """SQLite may refuse the WAL switch at once ("database is locked") rather than
+    risk a deadlock in its busy handler: the switch is tried again until the busy timeout."""
+    import sqlite3
+    import time
+
+    from storage.db import _wal
+
+    class Cursor:
+        def __init__(self, refusals: int) -> None:
+            self.refusals, self.tries = refusals, 0
+
+        def execute(self, sql: str) -> None:
+            self.tries += 1
+            if self.tries <= self.refusals:
+                raise sqlite3.OperationalError("database is locked")
+
+    waited = Cursor(refusals=3)
+    _wal(waited, time.monotonic() + 5)
+    assert waited.tries == 4
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _wal(Cursor(refusals=10**6), time.monotonic() + 0.2)  # locked past the timeout: raised
+
+    class Broken(Cursor):
+        def execute(self, sql: str) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _wal(Broken(0), time.monotonic() + 5)  # another failure: at once
