@@ -20,7 +20,7 @@ from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, upda
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleStatus, Check, Source
-from storage.record import WRITABLE, ArticleState, Decision, row_values
+from storage.record import WRITABLE, ArticleState, Decision, on_postgresql, row_values
 
 
 class Raced(Exception):
@@ -69,7 +69,7 @@ _STATES_LOCKED = _STATES.order_by(_ARTICLES.c.id).with_for_update(of=_ARTICLES)
 
 def lock_states(session: Session, article_ids: Sequence[int]) -> dict[int, ArticleState]:
     """The states of these articles in one SELECT (rows locked on PostgreSQL); missing ones are left out."""
-    query = _STATES_LOCKED if session.get_bind().dialect.name == "postgresql" else _STATES
+    query = _STATES_LOCKED if on_postgresql(session) else _STATES
     return {row[0]: ArticleState(*row) for row in session.execute(query, {"ids": list(article_ids)})}
 
 

@@ -180,8 +180,9 @@ class Opened:
     latest: Version | None = None
 
 
-def _on_postgresql(session: Session) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
+def on_postgresql(session: Session) -> bool:
+    """Whether rows read for writing are locked (``FOR UPDATE``): PostgreSQL; SQLite locks the file."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def open_article(session: Session, article_id: int, opened: Mapping[int, Article] | None = None) -> Opened | None:
@@ -190,7 +191,7 @@ def open_article(session: Session, article_id: int, opened: Mapping[int, Article
     already."""
     article = opened.get(article_id) if opened else None
     if article is None:
-        article = session.get(Article, article_id, with_for_update=_on_postgresql(session))
+        article = session.get(Article, article_id, with_for_update=on_postgresql(session))
     return None if article is None else Opened(article, state_of(article))
 
 
@@ -200,7 +201,7 @@ def open_articles(session: Session, article_ids: Sequence[int]) -> dict[int, Art
     on each other in a circle), for :func:`open_article`. The caller keeps the
     dict while it writes them: the session holds its objects only weakly."""
     query = select(Article).where(Article.id.in_(sorted(set(article_ids)))).options(selectinload(Article.source))
-    if _on_postgresql(session):
+    if on_postgresql(session):
         query = query.order_by(Article.id).with_for_update(of=Article)
     return {article.id: article for article in session.scalars(query)}
 
