@@ -7,8 +7,10 @@ a batch whose article moved under it raises Raced and keeps nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -257,12 +259,21 @@ def test_many_pages_in_one_transaction_write_what_each_writes_alone(url: str) ->
     assert sum(len(v) for _, _, v, _, _ in _written(url, ids)) == 3 + 1 + 3 + 1  # first versions, v2, tracked v1s
 
 
-def _commits(url: str) -> list[int]:
+@contextlib.contextmanager
+def _commits(url: str) -> Iterator[list[int]]:
+    """The commits on ``url``'s engine while the block runs (the listener goes after it)."""
     from sqlalchemy import event
 
     counted: list[int] = []
-    event.listen(get_engine(url), "commit", lambda conn: counted.append(1))
-    return counted
+
+    def count(conn: Any) -> None:
+        counted.append(1)
+
+    event.listen(get_engine(url), "commit", count)
+    try:
+        yield counted
+    finally:
+        event.remove(get_engine(url), "commit", count)
 
 
 @pytest.mark.parametrize("batch_size", [64, 1])
@@ -276,13 +287,13 @@ def test_the_pipeline_writes_new_versions_many_to_a_transaction(url: str, batch_
         for i, h in zip(ids, html, strict=True)
     ]
     pipeline = StorePipeline(url, RULES, _Stats(), batch_size, 0.01)  # type: ignore[arg-type]
-    commits = _commits(url)
 
     async def crawl() -> list[Any]:
         items = await asyncio.gather(*(pipeline.process_item(p) for p in pages))
         return [item.outcome for item in items]
 
-    assert asyncio.run(crawl()) == [CheckOutcome.NEW_VERSION] * 5
+    with _commits(url) as commits:
+        assert asyncio.run(crawl()) == [CheckOutcome.NEW_VERSION] * 5
     assert len(commits) == (1 if batch_size > 1 else 5)
     assert [len(checks) for _, checks in _state(url, ids)] == [1] * 5
 
