@@ -10,6 +10,7 @@ import logging
 from typing import NamedTuple
 
 from pipeline import gate, jsshell
+from pipeline.ahead import Ahead, classify_ahead
 from pipeline.decoding import decode_keeping_utf8
 from pipeline.extract import Extracted, SiteOverrides, extract
 from storage import warcbuild as warc  # not storage.warc: a worker needs no database layer
@@ -25,6 +26,8 @@ class Examined(NamedTuple):
     # The fetch's WARC response record, built where the bytes already are: most
     # of what storing a new version costs the crawl's thread (storage/warcbuild.py).
     response: warc.Response | None = None
+    # Its change records against the latest version, classified here (pipeline/ahead.py).
+    ahead: Ahead | None = None
 
 
 def examine(
@@ -35,6 +38,7 @@ def examine(
     keys: bool,
     encoding: str | None = None,
     capture: tuple[warc.Exchange, dt.datetime] | None = None,
+    article: tuple[str, int] | None = None,
 ) -> Examined:
     """(gate said unchanged, extraction, gate key, hint, response record) of one
     page: the gate first (pipeline/gate.py), extraction only when it cannot say
@@ -42,7 +46,9 @@ def examine(
     key. ``html`` may be the response's bytes, decoded here with ``encoding`` as
     the crawl would. ``capture``: the exchange and when it arrived, whose
     response record is built once an extraction finds an article (a new
-    version, unless its text is the stored one's)."""
+    version, unless its text is the stored one's). ``article``: the database
+    URL and the article's id, to classify a new extraction against its latest
+    version here (pipeline/ahead.py; the extraction workers pass them)."""
     # What the gate parses: the text, or the bytes themselves where they are its
     # UTF-8 (the same tree, without lexbor encoding the text again).
     parsed: str | bytes = html
@@ -56,9 +62,9 @@ def examine(
     if extracted.is_empty:  # parsed once more only here, where it is examined, not on the crawl's thread
         return Examined(False, extracted, None, jsshell.HINT if jsshell.script_built(html) else None)
     response = _response_record(capture) if capture is not None else None
-    if not keys:
-        return Examined(False, extracted, None, None, response)
-    return Examined(False, extracted, gate.learn(parsed, extracted, url) or gate.NO_KEY, None, response)
+    ahead = classify_ahead(*article, extracted) if article is not None else None
+    key = (gate.learn(parsed, extracted, url) or gate.NO_KEY) if keys else None
+    return Examined(False, extracted, key, None, response, ahead)
 
 
 def _response_record(capture: tuple[warc.Exchange, dt.datetime]) -> warc.Response | None:

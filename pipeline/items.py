@@ -13,6 +13,7 @@ from storage.models import CheckOutcome
 from storage.warc import Exchange, Response
 
 if TYPE_CHECKING:
+    from pipeline.ahead import Ahead
     from pipeline.extract import Extracted
 
 # The crawl stat the article spider sets as it starts: how many articles it checks.
@@ -65,6 +66,8 @@ class FetchedPage:
     source_id: int | None = None
     # Set by ExtractPipeline when an empty extraction looks like a script-built page (pipeline/jsshell.py).
     hint: str | None = None
+    # The new extraction classified in its worker against the latest version (pipeline/ahead.py).
+    ahead: Ahead | None = None
     # A 200 text response's bytes and the encoding the response declares or Scrapy inferred: the
     # extraction worker decodes them (a str costs the crawl's thread a decode and pickling it).
     body: bytes | None = None

@@ -12,16 +12,14 @@ rows it writes are the ones any decision writes.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from pipeline.classify import NOTHING_KNOWN, Background, Snapshot, classify
+from pipeline.ahead import content_hash, snapshot_of
+from pipeline.classify import NOTHING_KNOWN, Background, ChangeRecord, Snapshot, classify
 from pipeline.confirm import drastic
-from pipeline.extract import Extracted
 from pipeline.items import FetchedPage
 from pipeline.kinds import KINDS
-from pipeline.normalise import fingerprint
 from pipeline.recheck import RecheckPolicy
 from storage.models import ArticleStatus, CheckOutcome, Version
 from storage.record import ArticleState, ChangeRow, CheckRow, Decision, Fold, NewVersion, RawFetch
@@ -52,16 +50,6 @@ class Latest:
     @classmethod
     def of(cls, version: Version) -> Latest:
         return cls(version.seq, version.content_hash, snapshot_of(version))
-
-
-def content_hash(e: Extracted) -> str:
-    return fingerprint(
-        e.title, e.byline, e.text, e.published_at, e.modified_at, json.dumps(e.headlines, sort_keys=True)
-    )
-
-
-def snapshot_of(v: Version | Extracted) -> Snapshot:
-    return Snapshot(v.title, v.byline, v.text, v.published_at, v.modified_at, dict(v.headlines or {}))
 
 
 def needs_latest(page: FetchedPage, state: ArticleState) -> bool:
@@ -132,8 +120,10 @@ def decide(
     ``latest`` is needed when :func:`needs_latest` says so; ``unreadable`` says
     why it could not be read (a corrupt stored text), which makes the fetch
     the article's error, not the crawl's. ``background`` is called (once) only
-    when a new version is classified against ``latest``: what it reads (the
-    site's other articles) costs queries most fetches never need.
+    when a new version is classified against ``latest`` here: what it reads
+    (the site's other articles) costs queries most fetches never need. A page
+    its extraction worker classified against this same ``latest``
+    (``page.ahead``, pipeline/ahead.py) brings its records instead.
     """
     fetched_at = page.fetched_at or now
     if state.last_checked_at is not None and fetched_at < state.last_checked_at:
@@ -240,7 +230,16 @@ def decide(
             extractor_version=extracted.extractor_version,
         )
         if latest is not None:
-            changes += _classified(latest, snapshot_of(extracted), seq, detected_at, background())
+            ahead = page.ahead  # classified in the extraction worker (pipeline/ahead.py)
+            if ahead is not None and (ahead.seq, ahead.content_hash, ahead.digest) == (
+                latest.seq,
+                latest.content_hash,
+                digest,
+            ):
+                records: Iterable[ChangeRecord] = ahead.records
+            else:  # against another version than the worker read, or not classified there
+                records = classify(latest.snapshot, snapshot_of(extracted), background())
+            changes += _classified(latest, records, seq, detected_at)
 
     if state.status == ArticleStatus.GONE and after.status == ArticleStatus.ACTIVE:
         changes.insert(0, _republished(page, state, latest, seq, now))
@@ -307,9 +306,9 @@ def _raw(page: FetchedPage) -> RawFetch:
     return RawFetch(page.exchange, page.text() if page.exchange is None else None, page.fetched_at, page.warc_response)
 
 
-def _classified(latest: Latest, new: Snapshot, seq: int, now: dt.datetime, background: Background) -> list[ChangeRow]:
+def _classified(latest: Latest, records: Iterable[ChangeRecord], seq: int, now: dt.datetime) -> list[ChangeRow]:
     rows: list[ChangeRow] = []
-    for record in classify(latest.snapshot, new, background):
+    for record in records:
         fold = None
         if record.kind == "headline_flipflop":
             # The first swings of the A/B test were reported as headline records

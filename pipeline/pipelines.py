@@ -26,7 +26,7 @@ from pipeline.recording import fold_sitewide_lines, record_page, record_pages, r
 from pipeline.rules import rules_from, setting
 from pipeline.workers import Examiner
 from storage.batch import Raced
-from storage.db import UNREACHABLE, open_database, session_scope, transaction
+from storage.db import UNREACHABLE, open_database, session_scope, shared_between_processes, transaction
 from storage.models import CheckOutcome, utcnow
 from storage.record import Decision
 from storage.sources import source_overrides
@@ -73,6 +73,7 @@ class ExtractPipeline(Examiner):
         self.db_url = db_url
         self.keys = keys
         self.keep_raw = keep_raw  # REDLINE_STORE_RAW_HTML: a new version keeps its fetch as WARC records
+        self.read_url: str | None = None  # the database a worker reads to classify ahead (open_spider)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -100,6 +101,7 @@ class ExtractPipeline(Examiner):
             with session_scope(url) as session:
                 rows = source_overrides(session)
             self.overrides = OverrideTable.build(rows, self.setting_overrides)
+            self.read_url = url if shared_between_processes(url) else None
 
     def overrides_for(self, url: str, source_id: int | None) -> SiteOverrides | None:
         return SiteOverrides.from_mapping(self.overrides.lookup(url, source_id))
@@ -115,12 +117,25 @@ class ExtractPipeline(Examiner):
             args = (page, url, overrides, item.previous_region_key, self.keys, item.encoding, capture)
             pool = await self._pool()
             try:
-                found = self.examine_here(args) if pool is None else await self._in_pool(pool, args)
+                if pool is None:
+                    found = self.examine_here(args)
+                else:
+                    found = await self._in_pool(pool, (*args, self._ahead_for(item)))
             except ValueError as exc:  # a bad per-site selector: the page's error, not the crawl's
                 item.extraction_error = f"extraction failed: {exc}"
             else:
-                item.same_region, item.extracted, item.region_key, item.hint, item.warc_response = found
+                item.same_region, item.extracted, item.region_key, item.hint, item.warc_response, item.ahead = found
+                if item.ahead is not None and self.stats is not None:
+                    self.stats.inc_value("redline/classified_in_worker")
         return item
+
+    def _ahead_for(self, item: FetchedPage) -> tuple[str, int] | None:
+        """What a worker needs to classify this page's new text itself (pipeline/ahead.py):
+        the database and the article, when the article has a stored 200 to compare with
+        and the worker can open the same database (not an in-memory SQLite)."""
+        if self.read_url is None or item.previous_body_hash is None:
+            return None
+        return self.read_url, item.article_id
 
     def close_spider(self, spider: Spider | None = None) -> None:
         self.release_workers()

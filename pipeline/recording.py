@@ -58,7 +58,7 @@ def record_page(
         latest,
         rules,
         now=now,
-        background=lambda: background_from(record.site_history(session, opened, latest.seq if latest else 0)),
+        background=lambda: background_from(record.site_history(session, opened.article, latest.seq if latest else 0)),
         unreadable=unreadable,
     )
     record.apply(session, opened, decision)

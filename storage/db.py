@@ -204,6 +204,13 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(sa_url.database)
 
 
+def shared_between_processes(url: str) -> bool:
+    """Whether another process opening ``url`` reaches the same database: not an
+    in-memory SQLite (nor a ``file:`` URI, which may be one)."""
+    sa_url = make_url(url)
+    return sa_url.get_backend_name() != "sqlite" or _sqlite_file(url) is not None
+
+
 def check_sqlite_file(url: str, *, create: bool) -> None:
     """Say clearly when a SQLite database cannot be there: its directory is missing, or
     (``create`` false) the file itself; SQLite would create an empty one instead."""

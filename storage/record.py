@@ -221,11 +221,20 @@ class SiteHistory:
     siblings: list[str]
 
 
-def site_history(session: Session, opened: Opened, before_seq: int) -> SiteHistory:
-    article = opened.article
+def site_history(session: Session, article: Article, before_seq: int) -> SiteHistory:
     host = article.host or host_of(article.url)
     siblings = queries.sibling_texts(session, article.id, host, limit=SIBLINGS) if host else []
     return SiteHistory(host, queries.headline_history(session, article.id, before_seq), siblings)
+
+
+def classification_inputs(session: Session, article_id: int) -> tuple[Version, SiteHistory] | None:
+    """What classifying a new extraction of an article reads (pipeline/ahead.py):
+    its latest version and its site's history; None when it has no version."""
+    article = session.get(Article, article_id)
+    version = queries.latest_version(session, article_id) if article is not None and article.version_count else None
+    if article is None or version is None:
+        return None
+    return version, site_history(session, article, version.seq)
 
 
 def apply(session: Session, opened: Opened, decision: Decision) -> None:
