@@ -58,6 +58,10 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.conditional.ConditionalRequestsMiddleware": 60,
     # Just before HttpCompressionMiddleware (590) decodes the body: the response as received, for its WARC record.
     "spiders.capture.CaptureMiddleware": 595,
+    # Scrapy's meta-refresh redirect decodes the whole page to read its first 4,096
+    # characters; this one decodes only those (spiders/metarefresh.py), at Scrapy's place.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.metarefresh.HeadMetaRefreshMiddleware": 580,
 }
 
 # http and https: Scrapy's own handler, except requests marked meta["playwright"]
