@@ -72,7 +72,7 @@ def test_a_bad_value_is_a_usage_error_naming_the_setting(
 
 def test_the_defaults_come_from_settings_py(tmp_path: Path) -> None:
     store = _build("store", tmp_path)
-    assert (store.batch_size, store.batch_wait) == (project_settings.REDLINE_STORE_BATCH, 0.05)
+    assert (store.batch_size, store.batch_wait) == (project_settings.REDLINE_STORE_BATCH, 0.15)
     assert (store.rules.min_ratio, store.rules.keep_raw) == (0.2, True)
     extract = _build("extract", tmp_path)
     assert (extract.processes, extract.keys, extract.after, extract.keep) == (None, True, 0.5, False)
