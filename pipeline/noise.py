@@ -45,8 +45,6 @@ _NOTE_ANYWHERE = (
     r"\bthis (?:article|story|report|post|piece) (?:has been|was) (?:updated|corrected|amended) (?:to|on|at)\b",
     r"\b(?:we|the (?:article|story)) (?:previously|originally|incorrectly) (?:reported|stated|said)\b",
 )
-# What a correction note is (the reference tests/test_noise.py holds the fast path below to).
-_CORRECTION = re.compile("|".join((*_NOTE_AT_START, *_NOTE_ANYWHERE)), re.IGNORECASE)
 _CORRECTION_AT_START = re.compile("|".join(_NOTE_AT_START), re.IGNORECASE)
 _CORRECTION_ANYWHERE = re.compile("|".join(_NOTE_ANYWHERE), re.IGNORECASE)
 # Words every phrase of _NOTE_ANYWHERE contains, lower-cased. A sentence
@@ -71,8 +69,9 @@ _ANYWHERE_WORDS = (
 
 
 def _note_words(sentence: str) -> bool:
-    """Whether ``sentence`` matches :data:`_CORRECTION`, the start-only branches
-    tried once, the others only where their words are there."""
+    """Whether ``sentence`` matches any branch of _NOTE_AT_START or _NOTE_ANYWHERE
+    (one regex of them all is what tests/test_noise.py holds this to), the
+    start-only branches tried once, the others only where their words are there."""
     if _CORRECTION_AT_START.match(sentence):
         return True
     if sentence.isascii() or not any(c in sentence for c in _FOLDS_TO_ASCII):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,12 @@ FRAGMENTS = [
 ODD = ["\u0130", "\u0131", "\u017f", "\u212a", "\u2019", "\u201c", "é", "ß", "\u00a0", "İ"]
 
 
+# What a correction note is: every branch in one regex, as noise.py had it before its fast path.
+CORRECTION = re.compile("|".join((*noise._NOTE_AT_START, *noise._NOTE_ANYWHERE)), re.IGNORECASE)
+
+
 def _reference(sentence: str) -> bool:
-    return bool(noise._CORRECTION.search(sentence))
+    return bool(CORRECTION.search(sentence))
 
 
 def _mutate(rng: random.Random, text: str) -> str:
