@@ -437,6 +437,30 @@ def test_a_batch_is_written_at_once_when_nothing_else_can_join_it(url: str, engi
     assert [len(checks) for _, checks in _state(url, [article_id])] == [2]
 
 
+def test_the_last_page_does_not_wait_for_a_written_batch_to_leave_the_engine(url: str) -> None:
+    """A full batch is written; the crawl's last page arrives while the engine
+    still counts the batch's pages (Scrapy lets them go a few loop turns after
+    their decisions). Once they have left, the last page is written, long
+    before its 60 s wait runs out."""
+    ids = _tracked(url, 3, "drain")
+    engine = _engine(active=3)
+    pipeline = StorePipeline(url, RULES, _Stats(), 2, 60.0, SimpleNamespace(engine=engine))  # type: ignore[arg-type]
+    pages = [FetchedPage(i, f"http://news.test/{i}", http_status=304, fetched_at=utcnow()) for i in ids]
+
+    async def crawl() -> CheckOutcome:
+        first = [pipeline._queue(page, True) for page in pages[:2]]  # a full batch: written at once
+        assert all(f.done() for f in first)
+        last = pipeline._queue(pages[2], True)
+        assert not last.done()  # the batch's two pages are still in the engine's books
+        await asyncio.sleep(0.05)
+        assert not last.done()
+        engine.scraper.slot.active = {2}  # Scrapy lets the written pages go
+        return (await asyncio.wait_for(last, 5)).outcome
+
+    assert asyncio.run(crawl()) == CheckOutcome.NOT_MODIFIED
+    assert [len(checks) for _, checks in _state(url, ids)] == [2, 2, 2]
+
+
 @pytest.mark.timeout(300)  # a liveness bound: without the engine's answer this crawl would wait an hour
 def test_a_real_crawls_last_batch_does_not_wait_for_its_timer(site: LocalSite, redline: Redline) -> None:
     """Scrapy's own engine: once its last pages are queued, the batch is written
