@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
@@ -88,7 +89,7 @@ def record_quiet(
     """
     now = now or utcnow()
     ids = [p.article_id for p in pages]
-    repeated = {i for i in ids if ids.count(i) > 1}
+    repeated = {i for i, n in Counter(ids).items() if n > 1}
     states = lock_states(session, ids)
     settled: list[tuple[FetchedPage, Decision]] = []
     left: list[FetchedPage] = []
