@@ -95,10 +95,15 @@ def test_daemon_catches_a_revision_serves_metrics_alerts_and_stops_on_sigterm(
         paragraphs = [p.replace("20,000", "20,057") for p in TRUCE_V1.paragraphs]
         site.put("/s1", article_page(f"{TRUCE_V1.title} (1)", paragraphs))
         _wait(lambda: bool(redline.json("changes", "--kind", "number")), 60, "the revision")
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        assert 'redline_pages_fetched_total{outcome="new_version"}' in metrics
-        assert 'redline_changes_total{kind="number"}' in metrics
-        assert "redline_cycle_seconds_count" in metrics and "redline_due_articles" in metrics
+
+        def metrics() -> str:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+
+        # A page is counted as it leaves the crawl's pipelines, just after its
+        # transaction commits (and `redline changes` can see it): wait for it.
+        _wait(lambda: 'redline_changes_total{kind="number"}' in metrics(), 10, "the change's count")
+        assert 'redline_pages_fetched_total{outcome="new_version"}' in metrics()
+        assert "redline_cycle_seconds_count" in metrics() and "redline_due_articles" in metrics()
         # The change is stored mid-cycle; the cycle is counted when it ends.
         _wait(lambda: redline.json("status")["daemon"].get("cycles", 0) >= 2, 30, "the second cycle's end")
         assert redline.json("status")["daemon"]["alive"]
