@@ -40,10 +40,10 @@ def examine(
     capture: tuple[warc.Exchange, dt.datetime] | None = None,
     article: tuple[str, int] | None = None,
 ) -> Examined:
-    """(gate said unchanged, extraction, gate key, hint, response record) of one
-    page: the gate first (pipeline/gate.py), extraction only when it cannot say
-    the article is as it was; after an extraction the gate learns the page's new
-    key. ``html`` may be the response's bytes, decoded here with ``encoding`` as
+    """(gate said unchanged, extraction, gate key, hint, response record, change
+    records) of one page: the gate first (pipeline/gate.py), extraction only
+    when it cannot say the article is as it was; after an extraction the gate
+    learns the page's new key. ``html`` may be the response's bytes, decoded here with ``encoding`` as
     the crawl would. ``capture``: the exchange and when it arrived, whose
     response record is built once an extraction finds an article (a new
     version, unless its text is the stored one's). ``article``: the database

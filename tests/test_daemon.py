@@ -102,8 +102,9 @@ def test_daemon_catches_a_revision_serves_metrics_alerts_and_stops_on_sigterm(
         # A page is counted as it leaves the crawl's pipelines, just after its
         # transaction commits (and `redline changes` can see it): wait for it.
         _wait(lambda: 'redline_changes_total{kind="number"}' in metrics(), 10, "the change's count")
-        assert 'redline_pages_fetched_total{outcome="new_version"}' in metrics()
-        assert "redline_cycle_seconds_count" in metrics() and "redline_due_articles" in metrics()
+        text = metrics()
+        assert 'redline_pages_fetched_total{outcome="new_version"}' in text
+        assert "redline_cycle_seconds_count" in text and "redline_due_articles" in text
         # The change is stored mid-cycle; the cycle is counted when it ends.
         _wait(lambda: redline.json("status")["daemon"].get("cycles", 0) >= 2, 30, "the second cycle's end")
         assert redline.json("status")["daemon"]["alive"]
